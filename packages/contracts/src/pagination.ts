@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** The response shape of every list endpoint, shared by the API and the dashboard. */
+export interface PaginatedData<T> {
+  data: T[];
+  page: number;
+  limit: number;
+  total: number;
+  /** Opaque cursor for the next page, or null on the last page. */
+  next: string | null;
+}
+
+export const paginationQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  page: z.coerce.number().int().min(1).default(1),
+});

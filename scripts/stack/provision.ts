@@ -1,0 +1,100 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT, type StackSettings } from './settings';
+
+export const KAFKA_VERSION = '3.9.1';
+export const FERRETDB_VERSION = '1.24.2';
+
+/** A missing prerequisite, with what to do about it. */
+export class ProvisionError extends Error {}
+
+function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+export function requireTool(cmd: string, hint: string): string {
+  const found = which(cmd);
+  if (!found) throw new ProvisionError(`${cmd} not found on PATH. ${hint}`);
+  return found;
+}
+
+const APT_HINT = 'Run `bash scripts/bootstrap.sh` (installs Debian packages redis-server, prometheus, postgresql) or install it yourself.';
+
+function run(what: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): void {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new ProvisionError(`${what} failed (exit ${r.status}):\n${(r.stderr || r.stdout || '').slice(-2000)}`);
+  }
+}
+
+/** Kafka's runtime classpath, resolved from Maven Central once and cached. */
+export function provisionKafka(s: StackSettings, log: (m: string) => void): { libs: string; java: string } {
+  const java = requireTool('java', 'Install a JDK 17+ (Debian: openjdk-17-jre-headless).');
+  const home = path.join(s.USERFORGE_CACHE_DIR, `kafka-${KAFKA_VERSION}`);
+  const libs = path.join(home, 'libs');
+  const marker = path.join(home, '.complete');
+  if (!fs.existsSync(marker)) {
+    requireTool('mvn', 'Install Apache Maven (Debian: maven); it fetches the Kafka jars.');
+    log(`provisioning Kafka ${KAFKA_VERSION} jars into ${libs} (first run only)`);
+    fs.mkdirSync(libs, { recursive: true });
+    run('resolving Kafka from Maven Central', 'mvn', [
+      '-q', '-B', '-f', path.join(REPO_ROOT, 'scripts', 'stack', 'kafka', 'pom.xml'),
+      'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libs}`,
+    ]);
+    fs.writeFileSync(marker, new Date().toISOString());
+  }
+  return { libs, java };
+}
+
+/**
+ * FerretDB built from its published Go module. `go install pkg@version` cannot be used: the
+ * module ships without build/version/version.txt, which the binary insists on at start-up.
+ */
+export function provisionFerretDb(s: StackSettings, log: (m: string) => void): string {
+  const home = path.join(s.USERFORGE_CACHE_DIR, `ferretdb-${FERRETDB_VERSION}`);
+  const bin = path.join(home, 'bin', 'ferretdb');
+  if (fs.existsSync(bin)) return bin;
+  const go = requireTool('go', 'Install Go 1.22+; it builds FerretDB from the Go module proxy.');
+  log(`building FerretDB ${FERRETDB_VERSION} into ${bin} (first run only, about a minute)`);
+  const info = JSON.parse(
+    execFileSync(go, ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@v${FERRETDB_VERSION}`], {
+      encoding: 'utf8',
+      cwd: os.tmpdir(),
+    }),
+  ) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new ProvisionError(`could not download FerretDB: ${info.Error ?? 'unknown error'}`);
+  const src = path.join(home, 'src');
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(src), { recursive: true });
+  fs.cpSync(info.Dir, src, { recursive: true });
+  fs.chmodSync(src, 0o755);
+  for (const entry of fs.readdirSync(src, { recursive: true, withFileTypes: true })) {
+    fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+  }
+  fs.writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `v${FERRETDB_VERSION}\n`);
+  run('building FerretDB', go, ['build', '-trimpath', '-o', bin, './cmd/ferretdb'], { cwd: src, env: { CGO_ENABLED: '0' } });
+  fs.rmSync(src, { recursive: true, force: true });
+  return bin;
+}
+
+export function provisionRedis(): string {
+  return requireTool('redis-server', APT_HINT);
+}
+
+export function provisionPrometheus(): string {
+  return requireTool('prometheus', APT_HINT);
+}
+
+/** Debian's PostgreSQL binaries (only for the `pg` FerretDB backend). */
+export function provisionPostgres(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = fs.existsSync(root) ? fs.readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const bin = path.join(root, v, 'bin');
+    if (fs.existsSync(path.join(bin, 'postgres'))) return bin;
+  }
+  throw new ProvisionError(`PostgreSQL server binaries not found under ${root}. ${APT_HINT}`);
+}

@@ -1,0 +1,43 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { env, loadConfig } from '@userforge/platform';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+export const stackShape = {
+  /** Data, logs and pid files of the running stack. */
+  USERFORGE_STACK_DIR: env.str(path.join(REPO_ROOT, '.stack')),
+  /** Downloaded and built artefacts (Kafka jars, the FerretDB binary), shared by every checkout. */
+  USERFORGE_CACHE_DIR: env.str(path.join(os.homedir(), '.cache', 'userforge')),
+  /** Which servers this stack runs (for example without Kafka when you bring your own). */
+  USERFORGE_STACK_SERVERS: env
+    .list('mongo,redis,kafka,prometheus')
+    .pipe(z.array(z.enum(['mongo', 'redis', 'kafka', 'prometheus'])).min(1)),
+  USERFORGE_KAFKA_PORT: env.port(9092),
+  USERFORGE_KAFKA_CONTROLLER_PORT: env.port(9093),
+  USERFORGE_KAFKA_PARTITIONS: env.int(12, 1, 1000),
+  USERFORGE_MONGO_PORT: env.port(27017),
+  USERFORGE_MONGO_BACKEND: z.enum(['sqlite', 'pg']).default('sqlite'),
+  USERFORGE_POSTGRES_PORT: env.port(5433),
+  USERFORGE_REDIS_PORT: env.port(6379),
+  USERFORGE_PROMETHEUS_PORT: env.port(9090),
+  USERFORGE_API_PORT: env.port(9000),
+};
+
+export type StackSettings = ReturnType<typeof loadStackSettings>;
+
+export function loadStackSettings(source: Record<string, string | undefined> = process.env) {
+  return loadConfig(stackShape, source);
+}
+
+export function stackPaths(s: StackSettings) {
+  const root = s.USERFORGE_STACK_DIR;
+  return {
+    root,
+    logs: path.join(root, 'logs'),
+    run: path.join(root, 'run'),
+    data: path.join(root, 'data'),
+    conf: path.join(root, 'conf'),
+  };
+}

@@ -1,0 +1,23 @@
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import { errorHandler, httpMetricsMiddleware, metricsHandler, notFoundHandler, type Logger } from '@userforge/platform';
+import { healthRoutes, type Check } from './http/health.routes';
+
+export interface AppDeps {
+  logger: Logger;
+  registry: Registry;
+  checks: Record<string, Check>;
+}
+
+/** Builds the Express app from its dependencies; no I/O happens here. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(httpMetricsMiddleware(deps.registry));
+  app.use(express.json({ limit: '100kb' }));
+  app.use(healthRoutes(deps.checks));
+  app.get('/metrics', metricsHandler(deps.registry));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger, deps.registry));
+  return app;
+}

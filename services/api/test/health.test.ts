@@ -1,0 +1,60 @@
+import { loadApiConfig } from '../src/config';
+import { start, type RunningApi } from '../src/main';
+import { testEnv, testMongoUrl } from '../../../test/env';
+
+describe('api process (real MongoDB-wire database and Redis)', () => {
+  let api: RunningApi;
+  let base: string;
+  beforeAll(async () => {
+    const { REDIS_URL, KAFKA_BROKERS } = testEnv();
+    api = await start(
+      loadApiConfig({ MONGO_URL: testMongoUrl('api_health'), REDIS_URL, KAFKA_BROKERS, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }),
+    );
+    base = `http://127.0.0.1:${api.port}`;
+  });
+  afterAll(async () => {
+    await api.stop();
+  });
+
+  it('is live and ready when its dependencies answer', async () => {
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { mongo: 'ok', redis: 'ok' } });
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await fetch(`${base}/v1/nothing-here`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'route_not_found', message: 'no route for GET /v1/nothing-here' } });
+  });
+
+  it('answers a malformed JSON body with a JSON 400', async () => {
+    const res = await fetch(`${base}/v1/anything`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"count": ' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'entity_parse_failed' } });
+  });
+
+  it('rejects bodies over the size limit with 413', async () => {
+    const res = await fetch(`${base}/v1/anything`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(200_000) }),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: 'entity_too_large' } });
+  });
+
+  it('exposes Prometheus metrics named by convention, labelled by route template', async () => {
+    await fetch(`${base}/healthz`);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/userforge_http_request_duration_seconds_bucket\{.*route="\/healthz".*status_code="200"/);
+    expect(text).toMatch(/userforge_process_resident_memory_bytes\{app="api"\}/);
+  });
+});
+
+describe('api config', () => {
+  it('fails fast on a bad port, naming the variable', () => {
+    expect(() => loadApiConfig({ PORT: 'ninety' })).toThrow(/PORT/);
+  });
+});

@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { isOurProcess, readPid } from '../../scripts/stack/procs';
+import { serverDefs } from '../../scripts/stack/servers';
+import { REPO_ROOT, stackPaths, type StackSettings } from '../../scripts/stack/settings';
+import { StackError, down, reset, status, up } from '../../scripts/stack/stack';
+import { isolatedSettings } from '../isolated-stack';
+
+const run = promisify(execFile);
+
+/** Runs the real CLI (what `npm run stack:*` runs) against this test's private stack. */
+async function cli(settings: StackSettings, command: string): Promise<{ code: number; out: string }> {
+  const env = Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]));
+  try {
+    const r = await run(process.execPath, [require.resolve('tsx/cli'), path.join(REPO_ROOT, 'scripts/stack/cli.ts'), command], {
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
+
+describe('local stack lifecycle (Redis and Prometheus, isolated)', () => {
+  let settings: StackSettings;
+  const defs = () => serverDefs(settings, ['redis', 'prometheus']);
+  const pidOf = (name: string) => readPid(path.join(stackPaths(settings).run, `${name}.pid`));
+
+  beforeAll(async () => {
+    settings = { ...(await isolatedSettings('stacktest')), USERFORGE_STACK_SERVERS: ['redis', 'prometheus'] };
+  });
+  afterAll(async () => {
+    await reset(settings, defs());
+  });
+
+  it('starts each server and waits until it answers', async () => {
+    const started = await up(settings, defs());
+    expect(started.map((s) => [s.name, s.state, s.detail])).toEqual([
+      ['redis', 'healthy', 'started'],
+      ['prometheus', 'healthy', 'started'],
+    ]);
+    expect((await status(settings, defs())).every((s) => s.state === 'healthy')).toBe(true);
+  });
+
+  it('is idempotent: a second up keeps the same processes', async () => {
+    const before = [pidOf('redis'), pidOf('prometheus')];
+    const again = await up(settings, defs());
+    expect(again.map((s) => s.detail)).toEqual(['already running', 'already running']);
+    expect([pidOf('redis'), pidOf('prometheus')]).toEqual(before);
+  });
+
+  it('status reports a server killed by hand as down and exits non-zero', async () => {
+    const ok = await cli(settings, 'status');
+    expect(ok.code).toBe(0);
+    const pid = pidOf('redis')!;
+    process.kill(pid, 'SIGKILL');
+    while (isOurProcess(pid, defs()[0]!.marker)) await new Promise((r) => setTimeout(r, 50));
+    const res = await cli(settings, 'status');
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(/DOWN\s+redis/);
+    expect(res.out).toMatch(/ok\s+prometheus/);
+  });
+
+  it('restarts only what is down, and Redis data survives down/up', async () => {
+    const prom = pidOf('prometheus');
+    const restarted = await up(settings, defs());
+    expect(restarted.map((s) => s.detail)).toEqual(['started', 'already running']);
+    expect(pidOf('prometheus')).toBe(prom);
+
+    const client = new Redis({ port: settings.USERFORGE_REDIS_PORT, lazyConnect: true });
+    await client.connect();
+    await client.set('survives', 'yes');
+    await client.quit();
+    await down(settings, [defs()[0]!]);
+    await up(settings, [defs()[0]!]);
+    const again = new Redis({ port: settings.USERFORGE_REDIS_PORT, lazyConnect: true });
+    await again.connect();
+    expect(await again.get('survives')).toBe('yes');
+    await again.quit();
+  });
+
+  it('refuses to start on a port another process holds, naming the setting to change', async () => {
+    await down(settings, defs());
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(settings.USERFORGE_REDIS_PORT, '127.0.0.1', () => r()));
+    try {
+      await expect(up(settings, defs())).rejects.toThrow(StackError);
+      await expect(up(settings, defs())).rejects.toThrow(/port \d+ is already in use.*USERFORGE_REDIS_PORT/);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+  });
+
+  it('down stops every process it started; reset deletes the data', async () => {
+    await up(settings, defs());
+    const pids = [pidOf('redis')!, pidOf('prometheus')!];
+    const res = await cli(settings, 'down');
+    expect(res.code).toBe(0);
+    defs().forEach((d, i) => expect(isOurProcess(pids[i]!, d.marker)).toBe(false));
+    expect(fs.existsSync(path.join(stackPaths(settings).data, 'redis'))).toBe(true);
+    await cli(settings, 'reset');
+    expect(fs.existsSync(stackPaths(settings).root)).toBe(false);
+  });
+});
