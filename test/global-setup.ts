@@ -1,4 +1,4 @@
-import { isolatedSettings, startIsolatedStack } from './isolated-stack';
+import { isolatedSettings, startIsolatedStack } from '../scripts/stack/isolated';
 
 /** Starts MongoDB-wire, Redis and Kafka for the integration tests and hands their URLs to workers via env. */
 export default async function globalSetup(): Promise<void> {

@@ -14,7 +14,7 @@ export type AppName = keyof typeof APPS;
 export const isAppName = (name: string): name is AppName => Object.hasOwn(APPS, name);
 
 /** Environment an app needs to reach this stack's servers. */
-export function appEnv(s: StackSettings): Record<string, string> {
+export function appEnv(s: StackSettings): { MONGO_URL: string; REDIS_URL: string; KAFKA_BROKERS: string } {
   return {
     MONGO_URL: `mongodb://127.0.0.1:${s.USERFORGE_MONGO_PORT}/userforge`,
     REDIS_URL: `redis://127.0.0.1:${s.USERFORGE_REDIS_PORT}`,

@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '@userforge/platform';
 import { appDefs, appScrapeTargets } from './apps';
-import { ProvisionError } from './provision';
+import { ProvisionError, provisionFerretDb, provisionKafka, provisionPrometheus, provisionRedis } from './provision';
 import { serverDefs } from './servers';
 import { loadStackSettings, stackPaths, type StackSettings } from './settings';
 import { StackError, down, reset, status, up, type ProcessStatus } from './stack';
 
-const USAGE = `usage: stack <up|status|down|reset> [--apps]
+const USAGE = `usage: stack <provision|up|status|down|reset> [--apps]
 
+  provision  fetch and build what the servers need (cached; up does this too)
   up       provision (first run only) and start Kafka, the MongoDB-wire database, Redis and
            Prometheus; with --apps also the platform's apps, in the background
   status   health of each server (exit 1 if any is down)
@@ -36,6 +37,13 @@ async function main(argv: string[]): Promise<number> {
   const s = loadStackSettings();
   const paths = stackPaths(s);
   switch (command) {
+    case 'provision':
+      provisionFerretDb(s, log);
+      provisionKafka(s, log);
+      provisionRedis();
+      provisionPrometheus();
+      log(`artefacts ready in ${s.USERFORGE_CACHE_DIR}`);
+      return 0;
     case 'up': {
       await up(s, defs(s, withApps), log);
       log(`all up. logs: ${paths.logs}`);

@@ -50,6 +50,9 @@ function postgres(s: StackSettings): ProcessDef {
       bin = provisionPostgres();
       const user = postgresUser();
       fs.mkdirSync(sockDir, { recursive: true });
+      // The postgres user must be able to reach its directories inside our (possibly 0700) stack dir.
+      fs.mkdirSync(p.data, { recursive: true });
+      if (user) for (const dir of [p.root, p.data, p.run]) fs.chmodSync(dir, 0o755);
       if (user) fs.chownSync(sockDir, user.uid, user.gid);
       if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
         log('initialising PostgreSQL data directory');

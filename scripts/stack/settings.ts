@@ -18,7 +18,8 @@ export const stackShape = {
   USERFORGE_KAFKA_CONTROLLER_PORT: env.port(9093),
   USERFORGE_KAFKA_PARTITIONS: env.int(12, 1, 1000),
   USERFORGE_MONGO_PORT: env.port(27017),
-  USERFORGE_MONGO_BACKEND: z.enum(['sqlite', 'pg']).default('sqlite'),
+  /** FerretDB's storage: PostgreSQL scales with concurrent writers, SQLite has one (see README). */
+  USERFORGE_MONGO_BACKEND: z.enum(['pg', 'sqlite']).default('pg'),
   USERFORGE_POSTGRES_PORT: env.port(5433),
   USERFORGE_REDIS_PORT: env.port(6379),
   USERFORGE_PROMETHEUS_PORT: env.port(9090),

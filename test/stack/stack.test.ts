@@ -8,7 +8,7 @@ import { isOurProcess, readPid } from '../../scripts/stack/procs';
 import { serverDefs } from '../../scripts/stack/servers';
 import { REPO_ROOT, stackPaths, type StackSettings } from '../../scripts/stack/settings';
 import { StackError, down, reset, status, up } from '../../scripts/stack/stack';
-import { isolatedSettings } from '../isolated-stack';
+import { isolatedSettings } from '../../scripts/stack/isolated';
 
 const run = promisify(execFile);
 

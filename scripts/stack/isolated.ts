@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { appEnv } from '../scripts/stack/apps';
-import { freePort } from '../scripts/stack/procs';
-import { serverDefs, type ServerName } from '../scripts/stack/servers';
-import { loadStackSettings, type StackSettings } from '../scripts/stack/settings';
-import { down, up } from '../scripts/stack/stack';
+import { appEnv } from './apps';
+import { freePort } from './procs';
+import { serverDefs, type ServerName } from './servers';
+import { loadStackSettings, type StackSettings } from './settings';
+import { down, up } from './stack';
 
 /**
  * A stack of real servers on free ports in a temporary directory, so tests never touch a

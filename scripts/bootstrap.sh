@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything userforge needs on a fresh Debian machine, and nothing twice:
+# Debian packages (Redis, Prometheus, PostgreSQL for FerretDB's optional pg backend),
+# npm dependencies, and the cached Kafka jars and FerretDB binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[bootstrap] %s\n' "$*"; }
+need() { command -v "$1" > /dev/null 2>&1 || { say "error: $1 is required: $2"; exit 1; }; }
+
+need node "install Node.js 20.19 or newer"
+need npm "install npm (it comes with Node.js)"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || { say "error: Node.js 20.19+ is required, found $(node -v)"; exit 1; }
+need java "install a JDK 17+ (Debian: openjdk-17-jdk-headless); Kafka runs on it"
+need mvn "install Maven (Debian: maven); it fetches Kafka's jars"
+need go "install Go 1.22+; it builds FerretDB"
+
+missing=()
+command -v redis-server > /dev/null 2>&1 || missing+=(redis-server)
+command -v prometheus > /dev/null 2>&1 || missing+=(prometheus)
+ls /usr/lib/postgresql/*/bin/postgres > /dev/null 2>&1 || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo > /dev/null 2>&1; then
+    say "error: missing Debian packages: ${missing[*]} (run as root or install them yourself)"; exit 1
+  fi
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  # Packages must not start system-wide daemons on the platform's ports.
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d > /dev/null && $SUDO chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+  $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+
+# npm ci only when the lockfile changed since the last install.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.userforge-lock-hash
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$stamp"
+fi
+
+npx --no-install tsx scripts/stack/cli.ts provision
+say "ready"
