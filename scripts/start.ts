@@ -5,7 +5,7 @@ import path from 'node:path';
 import { APPS, isAppName, tsxCommand } from './stack/apps';
 import { REPO_ROOT } from './stack/settings';
 
-const PLANNED = ['consumer', 'scheduler', 'dashboard', 'operator'];
+const PLANNED = ['scheduler', 'dashboard', 'operator'];
 const name = process.argv[2];
 
 if (!name || !isAppName(name)) {

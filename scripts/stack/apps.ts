@@ -6,7 +6,8 @@ import { REPO_ROOT, type StackSettings } from './settings';
 
 /** The platform's own processes, by the names `npm start <app>` takes. */
 export const APPS = {
-  api: { entry: 'services/api/src/main.ts', portVar: 'USERFORGE_API_PORT' },
+  api: { entry: 'services/api/src/main.ts', portEnv: 'PORT', portVar: 'USERFORGE_API_PORT' },
+  consumer: { entry: 'services/consumer/src/main.ts', portEnv: 'METRICS_PORT', portVar: 'USERFORGE_CONSUMER_METRICS_PORT' },
 } as const;
 
 export type AppName = keyof typeof APPS;
@@ -22,13 +23,27 @@ export function appEnv(s: StackSettings): { MONGO_URL: string; REDIS_URL: string
   };
 }
 
-export function appPort(s: StackSettings, name: AppName): number {
-  return { api: s.USERFORGE_API_PORT }[name];
+interface Instance {
+  id: string;
+  app: AppName;
+  port: number;
 }
 
-/** Prometheus scrape targets for the apps' /metrics endpoints. */
+/** Every app process `up --apps` runs: one API, USERFORGE_CONSUMERS consumers. */
+export function appInstances(s: StackSettings): Instance[] {
+  const consumers = Array.from({ length: s.USERFORGE_CONSUMERS }, (_, i) => ({
+    id: `consumer-${i + 1}`,
+    app: 'consumer' as const,
+    port: s.USERFORGE_CONSUMER_METRICS_PORT + i,
+  }));
+  return [{ id: 'api', app: 'api', port: s.USERFORGE_API_PORT }, ...consumers];
+}
+
+/** Prometheus scrape targets for the apps' /metrics endpoints, one job per app. */
 export function appScrapeTargets(s: StackSettings): Record<string, string[]> {
-  return Object.fromEntries(Object.keys(APPS).map((name) => [name, [`127.0.0.1:${appPort(s, name as AppName)}`]]));
+  const targets: Record<string, string[]> = {};
+  for (const i of appInstances(s)) (targets[i.app] ??= []).push(`127.0.0.1:${i.port}`);
+  return targets;
 }
 
 export function tsxCommand(entry: string): { cmd: string; args: string[] } {
@@ -37,19 +52,24 @@ export function tsxCommand(entry: string): { cmd: string; args: string[] } {
 }
 
 export function appDefs(s: StackSettings): ProcessDef[] {
-  return (Object.keys(APPS) as AppName[])
-    .filter((name) => fs.existsSync(path.join(REPO_ROOT, APPS[name].entry)))
-    .map((name) => {
-      const port = appPort(s, name);
-      const { cmd, args } = tsxCommand(APPS[name].entry);
+  return appInstances(s)
+    .filter((i) => fs.existsSync(path.join(REPO_ROOT, APPS[i.app].entry)))
+    .map((i) => {
+      const { cmd, args } = tsxCommand(APPS[i.app].entry);
       return {
-        name,
-        ports: [port],
-        portVars: [APPS[name].portVar],
-        marker: path.join(REPO_ROOT, APPS[name].entry),
+        name: i.id,
+        ports: [i.port],
+        portVars: [APPS[i.app].portVar],
+        // The instance id on the command line tells consumer-1 from consumer-2.
+        marker: `${path.join(REPO_ROOT, APPS[i.app].entry)} --instance=${i.id}`,
         startTimeoutMs: 60_000,
-        prepare: () => ({ cmd, args, cwd: REPO_ROOT, env: { ...appEnv(s), PORT: String(port), NODE_ENV: 'development' } }),
-        health: () => checkHttp(`http://127.0.0.1:${port}/healthz`),
+        prepare: () => ({
+          cmd,
+          args: [...args, `--instance=${i.id}`],
+          cwd: REPO_ROOT,
+          env: { ...appEnv(s), [APPS[i.app].portEnv]: String(i.port), NODE_ENV: 'development' },
+        }),
+        health: () => checkHttp(`http://127.0.0.1:${i.port}/healthz`),
       };
     });
 }

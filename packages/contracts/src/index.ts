@@ -1,2 +1,5 @@
-export * from './topics';
+export * from './jobs';
+export * from './locales';
+export * from './messages';
 export * from './pagination';
+export * from './topics';

@@ -9,3 +9,15 @@ export const Topics = {
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+/** Every topic the platform uses, created explicitly at start-up (broker auto-creation is off). */
+export function topicSpecs(partitions: number): { topic: TopicName; numPartitions: number }[] {
+  return [
+    { topic: Topics.userCreateBulk, numPartitions: partitions },
+    { topic: Topics.userCreateBulkDlq, numPartitions: 1 },
+    { topic: Topics.userActivityCreate, numPartitions: partitions },
+    { topic: Topics.userCreatedSingle, numPartitions: 3 },
+    { topic: Topics.userUpdatedSingle, numPartitions: 3 },
+    { topic: Topics.userDeletedSingle, numPartitions: 3 },
+  ];
+}

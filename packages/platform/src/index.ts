@@ -7,3 +7,5 @@ export * from './logger';
 export * from './metrics';
 export * from './mongo';
 export * from './redis';
+export * from './ops-server';
+export * from './validation';

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import { errorHandler, httpMetricsMiddleware, metricsHandler, notFoundHandler, type Logger } from '@userforge/platform';
 import { healthRoutes, type Check } from './http/health.routes';
@@ -7,16 +7,19 @@ export interface AppDeps {
   logger: Logger;
   registry: Registry;
   checks: Record<string, Check>;
+  routers: Router[];
 }
 
 /** Builds the Express app from its dependencies; no I/O happens here. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('query parser', 'simple');
   app.use(httpMetricsMiddleware(deps.registry));
   app.use(express.json({ limit: '100kb' }));
   app.use(healthRoutes(deps.checks));
   app.get('/metrics', metricsHandler(deps.registry));
+  for (const router of deps.routers) app.use(router);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger, deps.registry));
   return app;

@@ -4,6 +4,10 @@ export const apiConfigShape = {
   ...connectionShape,
   PORT: env.port(9000),
   HOST: env.str('0.0.0.0'),
+  /** Largest `count` a generation job may ask for. */
+  MAX_JOB_COUNT: env.int(1_000_000_000, 1, Number.MAX_SAFE_INTEGER),
+  /** Partitions of the chunk topic when the API creates it (an existing topic keeps its own). */
+  KAFKA_PARTITIONS: env.int(12, 1, 1000),
 };
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

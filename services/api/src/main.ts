@@ -1,40 +1,96 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Topics, topicSpecs, type JobView, type PlatformEvent } from '@userforge/contracts';
+import { JobRepository, publishEvent, subscribeEvents, toJobView } from '@userforge/jobs';
 import {
   connectMongo,
+  createKafka,
   createLogger,
   createMetricsRegistry,
   createRedis,
+  ensureTopics,
   pingMongo,
   runService,
   type Redis,
 } from '@userforge/platform';
+import type { Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import { createApp } from './app';
 import { loadApiConfig, type ApiConfig } from './config';
+import { JobPublisher } from './domain/job-publisher';
+import { EventHub } from './events';
+import { eventsRoutes } from './http/events.routes';
+import { jobsRoutes } from './http/jobs.routes';
 
 export interface RunningApi {
   port: number;
   stop(): Promise<void>;
 }
 
-/** Starts the API: connects to MongoDB and Redis, then listens. Tests call this with PORT=0. */
+/** Starts the API: connects to MongoDB, Redis and Kafka, then listens. Tests call this with PORT=0. */
 export async function start(config: ApiConfig = loadApiConfig()): Promise<RunningApi> {
   const logger = createLogger('api', config.LOG_LEVEL);
   const registry = createMetricsRegistry('api');
+  const kafka = createKafka({ clientId: 'userforge-api', brokers: config.KAFKA_BROKERS, logger });
+  const hub = new EventHub();
   let mongo: Connection | undefined;
   let redis: Redis | undefined;
+  let subscriber: Redis | undefined;
+  let producer: Producer | undefined;
+  let publisher: JobPublisher | undefined;
   let server: Server | undefined;
+
   const stop = async () => {
-    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-    server?.closeAllConnections();
+    await publisher?.stop().catch((err: unknown) => logger.warn({ err }, 'publisher stop failed'));
+    if (server) {
+      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+      server.closeAllConnections(); // includes open event streams; clients reconnect elsewhere
+      await closed;
+    }
+    await producer?.disconnect().catch(() => undefined);
+    subscriber?.disconnect();
     await redis?.quit().catch(() => redis?.disconnect());
     await mongo?.close();
   };
+
   try {
     mongo = await connectMongo(config.MONGO_URL, { appName: 'userforge-api' });
+    const jobs = new JobRepository(mongo.db!);
+    await jobs.ensureIndexes();
+
     redis = createRedis(config.REDIS_URL);
+    subscriber = createRedis(config.REDIS_URL, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    for (const r of [redis, subscriber]) r.on('error', () => undefined); // readiness reports Redis; it reconnects by itself
     await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable at start; will keep retrying'));
+    await subscriber.connect().catch(() => undefined);
+    await subscribeEvents(subscriber, (event) => hub.emit(event)).catch((err: unknown) =>
+      logger.warn({ err }, 'event subscription failed; live events from other processes paused'),
+    );
+    // Through Redis so every API instance hears it; straight to local clients when Redis is down.
+    const announce = (job: JobView) => {
+      const event: PlatformEvent = { type: 'job', job };
+      if (redis?.status === 'ready' && subscriber?.status === 'ready') publishEvent(redis, event).catch(() => hub.emit(event));
+      else hub.emit(event);
+    };
+
+    await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));
+    const admin = kafka.admin();
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: [Topics.userCreateBulk] });
+    await admin.disconnect();
+    const partitions = meta.topics[0]?.partitions.length ?? config.KAFKA_PARTITIONS;
+
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const sender = {
+      send: async (messages: { key: string; value: string; partition: number }[]) => {
+        await producer!.send({ topic: Topics.userCreateBulk, acks: -1, messages });
+      },
+    };
+    publisher = new JobPublisher({ jobs, sender, partitions, logger, onProgress: announce });
+    publisher.startAdopting();
+
+    const jobDeps = { jobs, publisher, onProgress: announce };
     const app = createApp({
       logger,
       registry,
@@ -42,6 +98,10 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
         mongo: () => pingMongo(mongo!),
         redis: async () => void (await redis!.ping()),
       },
+      routers: [
+        jobsRoutes(jobDeps, config.MAX_JOB_COUNT),
+        eventsRoutes(hub, async () => (await jobs.findActive()).map((job) => ({ type: 'job', job: toJobView(job) }))),
+      ],
     });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.PORT, config.HOST, () => resolve(s));
@@ -52,18 +112,11 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port }, 'api listening');
+  logger.info({ port, partitions: config.KAFKA_PARTITIONS }, 'api listening');
   return { port, stop };
 }
 
 if (require.main === module) {
   let running: RunningApi | undefined;
-  const logger = createLogger('api');
-  runService(
-    {
-      start: async () => (running = await start()),
-      stop: async () => running?.stop(),
-    },
-    logger,
-  );
+  runService({ start: async () => (running = await start()), stop: async () => running?.stop() }, createLogger('api'));
 }

@@ -1,0 +1,26 @@
+import type { PlatformEvent } from '@userforge/contracts';
+import type { Redis } from '@userforge/platform';
+
+export const EVENTS_CHANNEL = 'userforge:events';
+
+/**
+ * Live events between processes over Redis pub/sub: consumers and publishers announce job progress,
+ * every API instance relays it to its Server-Sent Events clients. Events are notifications, not
+ * the record: MongoDB holds the truth, so a lost event costs freshness, never correctness.
+ */
+export async function publishEvent(redis: Redis, event: PlatformEvent): Promise<void> {
+  await redis.publish(EVENTS_CHANNEL, JSON.stringify(event));
+}
+
+/** Subscribes on a dedicated connection (a subscribed Redis connection can do nothing else). */
+export async function subscribeEvents(subscriber: Redis, onEvent: (event: PlatformEvent) => void): Promise<void> {
+  subscriber.on('message', (channel: string, text: string) => {
+    if (channel !== EVENTS_CHANNEL) return;
+    try {
+      onEvent(JSON.parse(text) as PlatformEvent);
+    } catch {
+      /* a malformed notification is dropped; the next one carries the full state again */
+    }
+  });
+  await subscriber.subscribe(EVENTS_CHANNEL);
+}

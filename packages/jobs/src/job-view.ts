@@ -1,0 +1,52 @@
+import type { JobState, JobView, Locale } from '@userforge/contracts';
+import { TERMINAL_STATES } from '@userforge/contracts';
+
+/** A job as stored in the `jobs` collection. */
+export interface JobDocument {
+  _id: string;
+  state: JobState;
+  count: number;
+  seed: number;
+  chunkSize: number;
+  chunksTotal: number;
+  chunksPublished: number;
+  chunksDone: number;
+  usersStored: number;
+  locale: Locale;
+  seqBase: number;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+  error: string | null;
+  /** Which API instance publishes the job's chunks, until when (so a crashed publisher is resumed). */
+  lease: { owner: string; until: Date } | null;
+}
+
+export function toJobView(job: JobDocument, now: Date = new Date()): JobView {
+  const end = job.finishedAt ?? now;
+  const elapsed = job.startedAt ? Math.max((end.getTime() - job.startedAt.getTime()) / 1000, 0.001) : 0;
+  const usersPerSec = job.startedAt && job.usersStored > 0 ? job.usersStored / elapsed : 0;
+  const remaining = job.count - job.usersStored;
+  const terminal = TERMINAL_STATES.includes(job.state);
+  return {
+    id: job._id,
+    state: job.state,
+    count: job.count,
+    seed: job.seed,
+    chunkSize: job.chunkSize,
+    locale: job.locale,
+    chunksTotal: job.chunksTotal,
+    chunksPublished: job.chunksPublished,
+    chunksDone: job.chunksDone,
+    usersStored: job.usersStored,
+    usersPerSec: Math.round(usersPerSec),
+    etaSeconds: terminal || usersPerSec === 0 ? null : Math.ceil(remaining / usersPerSec),
+    progress: job.count === 0 ? 0 : Math.min(job.usersStored / job.count, 1),
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    updatedAt: job.updatedAt.toISOString(),
+    error: job.error,
+  };
+}

@@ -1,0 +1,21 @@
+import { connectionShape, env, loadConfig } from '@userforge/platform';
+
+export const consumerConfigShape = {
+  ...connectionShape,
+  /** Port of the consumer's own /metrics and /healthz endpoints. */
+  METRICS_PORT: env.port(9101),
+  KAFKA_GROUP_ID: env.str('userforge-user-generator'),
+  KAFKA_PARTITIONS: env.int(12, 1, 1000),
+  /** Chunks this process works on at once (from different partitions): overlaps generation with inserts. */
+  CONSUMER_CONCURRENCY: env.int(2, 1, 64),
+  /** Users per insertMany round trip inside a chunk. */
+  INSERT_BATCH_SIZE: env.int(1000, 1, 100_000),
+  /** Attempts of a chunk failing for a non-transient reason before it is dead-lettered. */
+  MAX_CHUNK_ATTEMPTS: env.int(5, 1, 100),
+};
+
+export type ConsumerConfig = ReturnType<typeof loadConsumerConfig>;
+
+export function loadConsumerConfig(source: Record<string, string | undefined> = process.env) {
+  return loadConfig(consumerConfigShape, source);
+}

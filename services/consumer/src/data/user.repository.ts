@@ -1,0 +1,41 @@
+import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import type { UserDocument } from '@userforge/users';
+
+const DUPLICATE_KEY = 11000;
+
+/** Indexes of the users collection. Each one costs insert throughput: see README "Indexes". */
+export const USER_INDEXES = [
+  { key: { email: 1 }, name: 'email_unique', unique: true },
+  { key: { jobId: 1 }, name: 'by_job' },
+] as const;
+
+export class UserWriteRepository {
+  readonly users: Collection<UserDocument>;
+  constructor(db: Db) {
+    this.users = db.collection<UserDocument>('users');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    for (const { key, ...options } of USER_INDEXES) await this.users.createIndex(key, options);
+  }
+
+  /**
+   * Unordered bulk insert that treats duplicate keys as success: they are users a previous
+   * delivery of the same chunk already stored. Returns how many were new. Any other write error
+   * is thrown.
+   */
+  async insertIgnoringDuplicates(users: UserDocument[]): Promise<number> {
+    try {
+      return (await this.users.insertMany(users, { ordered: false })).insertedCount;
+    } catch (err) {
+      if (isOnlyDuplicates(err)) return err.insertedCount;
+      throw err;
+    }
+  }
+}
+
+function isOnlyDuplicates(err: unknown): err is MongoBulkWriteError {
+  if (!(err instanceof MongoBulkWriteError)) return false;
+  const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  return errors.length > 0 && errors.every((e) => e.code === DUPLICATE_KEY);
+}

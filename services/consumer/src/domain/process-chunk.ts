@@ -1,0 +1,42 @@
+import type { GenerateChunk, JobView } from '@userforge/contracts';
+import { toJobView, type JobRepository } from '@userforge/jobs';
+import { generateChunk, type UserDocument } from '@userforge/users';
+
+export interface ChunkDeps {
+  users: { insertIgnoringDuplicates(users: UserDocument[]): Promise<number> };
+  jobs: Pick<JobRepository, 'stateOf' | 'recordChunkDone'>;
+  /** Called between insert batches: keeps the consumer's group membership alive during long chunks. */
+  heartbeat: () => Promise<void>;
+  onProgress: (job: JobView) => void;
+  batchSize: number;
+  now?: () => Date;
+}
+
+export type ChunkOutcome =
+  | { kind: 'stored'; inserted: number; completedJob: boolean }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'rejected'; reason: string };
+
+/**
+ * The story of one chunk: check the job still wants it, generate its users deterministically,
+ * insert them (duplicates from an earlier delivery are fine), then record the chunk as done.
+ */
+export async function processChunk(deps: ChunkDeps, chunk: GenerateChunk): Promise<ChunkOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const state = await deps.jobs.stateOf(chunk.jobId);
+  if (state === null) return { kind: 'rejected', reason: `unknown job ${chunk.jobId}` };
+  if (state === 'cancelled' || state === 'failed') return { kind: 'skipped', reason: `job is ${state}` };
+  if (state === 'succeeded') return { kind: 'skipped', reason: 'job already succeeded' };
+
+  let inserted = 0;
+  for (const batch of generateChunk(chunk, deps.batchSize)) {
+    inserted += await deps.users.insertIgnoringDuplicates(batch);
+    await deps.heartbeat();
+  }
+  const { job, completed } = await deps.jobs.recordChunkDone(
+    { jobId: chunk.jobId, chunkIndex: chunk.chunkIndex, count: chunk.count },
+    now(),
+  );
+  if (job) deps.onProgress(toJobView(job, now()));
+  return { kind: 'stored', inserted, completedJob: completed };
+}

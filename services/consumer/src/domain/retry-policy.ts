@@ -1,0 +1,38 @@
+/** Errors that mean "the database or broker is unreachable right now": retry, never dead-letter. */
+const TRANSIENT_NAMES = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'MongoWriteConcernError',
+  'KafkaJSConnectionError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+]);
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
+
+export function isTransient(err: unknown): boolean {
+  const e = err as { name?: string; code?: unknown; cause?: unknown; errorLabels?: string[] } | null;
+  if (!e) return false;
+  if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
+  if (e.errorLabels?.includes('RetryableWriteError') || e.errorLabels?.includes('TransientTransactionError')) return true;
+  return e.cause !== undefined && e.cause !== err && isTransient(e.cause);
+}
+
+/** Exponential backoff with full jitter, capped. `attempt` counts from 1. */
+export function backoffMs(attempt: number, random: () => number = Math.random, baseMs = 250, capMs = 10_000): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt - 1, 20));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export type FailureDecision = { action: 'retry'; delayMs: number } | { action: 'dead-letter'; reason: string };
+
+/** Transient failures retry without limit (nothing may be lost); others get a few tries, then the DLQ. */
+export function decideOnFailure(err: unknown, attempt: number, maxAttempts: number): FailureDecision {
+  if (isTransient(err)) return { action: 'retry', delayMs: backoffMs(attempt) };
+  if (attempt < maxAttempts) return { action: 'retry', delayMs: backoffMs(attempt) };
+  return { action: 'dead-letter', reason: `failed ${attempt} times: ${(err as Error)?.message ?? String(err)}` };
+}

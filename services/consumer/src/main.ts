@@ -1,0 +1,133 @@
+import { Topics, encodeMessage, topicSpecs } from '@userforge/contracts';
+import { JobRepository, publishEvent } from '@userforge/jobs';
+import {
+  connectMongo,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  createRedis,
+  ensureTopics,
+  pingMongo,
+  runService,
+  startOpsServer,
+  type OpsServer,
+  type Redis,
+} from '@userforge/platform';
+import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Connection } from 'mongoose';
+import { loadConsumerConfig, type ConsumerConfig } from './config';
+import { UserWriteRepository } from './data/user.repository';
+import { processChunk } from './domain/process-chunk';
+import { randomUsersHandler } from './kafka/randomusers.handler';
+import { createConsumerMetrics } from './metrics';
+
+export interface RunningConsumer {
+  metricsPort: number;
+  stop(): Promise<void>;
+}
+
+/** Starts one generation consumer: a member of the group that turns chunks into stored users. */
+export async function start(config: ConsumerConfig = loadConsumerConfig()): Promise<RunningConsumer> {
+  const logger = createLogger('consumer', config.LOG_LEVEL);
+  const registry = createMetricsRegistry('consumer');
+  const metrics = createConsumerMetrics(registry);
+  const kafka = createKafka({ clientId: 'userforge-consumer', brokers: config.KAFKA_BROKERS, logger });
+  let stopping = false;
+  let mongo: Connection | undefined;
+  let redis: Redis | undefined;
+  let producer: Producer | undefined;
+  let consumer: Consumer | undefined;
+  let admin: Admin | undefined;
+  let ops: OpsServer | undefined;
+  let lagTimer: NodeJS.Timeout | undefined;
+
+  const stop = async () => {
+    stopping = true;
+    if (lagTimer) clearInterval(lagTimer);
+    // Leaving the group finishes the chunk in hand; unfinished ones stay uncommitted and are redelivered.
+    await consumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'));
+    await producer?.disconnect().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
+    await ops?.close();
+    redis?.disconnect();
+    await mongo?.close();
+  };
+
+  try {
+    mongo = await connectMongo(config.MONGO_URL, { appName: 'userforge-consumer' });
+    const db = mongo.db!;
+    const users = new UserWriteRepository(db);
+    const jobs = new JobRepository(db);
+    await Promise.all([users.ensureIndexes(), jobs.ensureIndexes()]);
+    redis = createRedis(config.REDIS_URL);
+    redis.on('error', () => undefined); // unreachable Redis only costs live events; logged via readiness
+    await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable; progress events paused'));
+
+    await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    consumer = kafka.consumer({
+      groupId: config.KAFKA_GROUP_ID,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 64 * 1024,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: Topics.userCreateBulk, fromBeginning: true });
+
+    const handler = randomUsersHandler({
+      processChunk: (chunk, heartbeat) =>
+        processChunk(
+          {
+            users,
+            jobs,
+            heartbeat,
+            batchSize: config.INSERT_BATCH_SIZE,
+            onProgress: (job) => {
+              if (redis?.status === 'ready') publishEvent(redis, { type: 'job', job }).catch(() => undefined);
+            },
+          },
+          chunk,
+        ),
+      deadLetter: async (letter, key) => {
+        await producer!.send({
+          topic: Topics.userCreateBulkDlq,
+          acks: -1,
+          messages: [{ key, value: encodeMessage(Topics.userCreateBulkDlq, letter) }],
+        });
+      },
+      commit: (topic, partition, offset) => consumer!.commitOffsets([{ topic, partition, offset }]),
+      metrics,
+      logger,
+      maxAttempts: config.MAX_CHUNK_ATTEMPTS,
+      isStopping: () => stopping,
+    });
+    await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY, eachMessage: handler });
+
+    admin = kafka.admin();
+    await admin.connect();
+    const updateLag = async () => {
+      const [committed] = await admin!.fetchOffsets({ groupId: config.KAFKA_GROUP_ID, topics: [Topics.userCreateBulk] });
+      const ends = await admin!.fetchTopicOffsets(Topics.userCreateBulk);
+      for (const end of ends) {
+        const done = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        const from = done === '-1' ? Number(end.low) : Number(done);
+        metrics.lag.set({ topic: Topics.userCreateBulk, partition: String(end.partition) }, Math.max(Number(end.high) - from, 0));
+      }
+    };
+    lagTimer = setInterval(() => void updateLag().catch(() => undefined), 5_000);
+    lagTimer.unref();
+
+    ops = await startOpsServer({ port: config.METRICS_PORT, registry, ready: () => pingMongo(mongo!) });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  logger.info({ metricsPort: ops.port, group: config.KAFKA_GROUP_ID }, 'consumer running');
+  return { metricsPort: ops.port, stop };
+}
+
+if (require.main === module) {
+  let running: RunningConsumer | undefined;
+  runService({ start: async () => (running = await start()), stop: async () => running?.stop() }, createLogger('consumer'));
+}
