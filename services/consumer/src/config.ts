@@ -5,6 +5,8 @@ export const consumerConfigShape = {
   /** Port of the consumer's own /metrics and /healthz endpoints. */
   METRICS_PORT: env.port(9101),
   KAFKA_GROUP_ID: env.str('userforge-user-generator'),
+  /** How long the group waits for a silent member before giving its partitions to others. */
+  KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 6_000, 300_000),
   KAFKA_PARTITIONS: env.int(12, 1, 1000),
   /** Chunks this process works on at once (from different partitions): overlaps generation with inserts. */
   CONSUMER_CONCURRENCY: env.int(2, 1, 64),

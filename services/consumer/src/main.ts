@@ -68,7 +68,7 @@ export async function start(config: ConsumerConfig = loadConsumerConfig()): Prom
     await producer.connect();
     consumer = kafka.consumer({
       groupId: config.KAFKA_GROUP_ID,
-      sessionTimeout: 30_000,
+      sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 64 * 1024,
     });
