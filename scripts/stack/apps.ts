@@ -46,9 +46,12 @@ export function appScrapeTargets(s: StackSettings): Record<string, string[]> {
   return targets;
 }
 
+/**
+ * Node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child process, so
+ * its pid (and a SIGKILL sent to it) would not be the app's.
+ */
 export function tsxCommand(entry: string): { cmd: string; args: string[] } {
-  const cli = require.resolve('tsx/cli', { paths: [REPO_ROOT] });
-  return { cmd: process.execPath, args: [cli, path.join(REPO_ROOT, entry)] };
+  return { cmd: process.execPath, args: ['--import', 'tsx', path.join(REPO_ROOT, entry)] };
 }
 
 export function appDefs(s: StackSettings): ProcessDef[] {

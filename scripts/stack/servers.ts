@@ -66,7 +66,14 @@ function postgres(s: StackSettings): ProcessDef {
       }
       return {
         cmd: path.join(bin, 'postgres'),
-        args: ['-D', dataDir, '-p', String(s.USERFORGE_POSTGRES_PORT), '-k', sockDir, '-c', 'listen_addresses=127.0.0.1'],
+        args: [
+          '-D', dataDir, '-p', String(s.USERFORGE_POSTGRES_PORT), '-k', sockDir,
+          '-c', 'listen_addresses=127.0.0.1',
+          // Bulk loads: more memory and fewer checkpoints. Durability settings stay at their defaults.
+          '-c', 'shared_buffers=256MB',
+          '-c', 'max_wal_size=4GB',
+          '-c', 'checkpoint_timeout=15min',
+        ],
         ...user,
       };
     },
@@ -88,7 +95,7 @@ function mongo(s: StackSettings): ProcessDef {
       fs.mkdirSync(stateDir, { recursive: true });
       const backend =
         s.USERFORGE_MONGO_BACKEND === 'pg'
-          ? ['--handler=pg', `--postgresql-url=postgres://postgres@127.0.0.1:${s.USERFORGE_POSTGRES_PORT}/postgres`]
+          ? ['--handler=pg', `--postgresql-url=postgres://postgres@/postgres?host=${path.join(p.run, 'postgres')}&port=${s.USERFORGE_POSTGRES_PORT}`]
           : (() => {
               const dir = path.join(p.data, 'ferretdb-sqlite');
               fs.mkdirSync(dir, { recursive: true });

@@ -1,9 +1,11 @@
-import type { GenerateChunk, Locale } from '@userforge/contracts';
+import { MAX_CHUNK_SIZE, type GenerateChunk, type Locale } from '@userforge/contracts';
 
 /** Chosen by `npm run bench:chunks` (see README): large enough to amortise per-chunk bookkeeping. */
 export const DEFAULT_CHUNK_SIZE = 10_000;
 /** Bookkeeping per job grows with its chunk count, so very large jobs get proportionally larger chunks. */
 export const MAX_CHUNKS_PER_JOB = 10_000;
+/** The largest job that still fits MAX_CHUNKS_PER_JOB chunks of at most MAX_CHUNK_SIZE users. */
+export const MAX_JOB_COUNT = MAX_CHUNKS_PER_JOB * MAX_CHUNK_SIZE;
 
 export interface JobPlan {
   count: number;
@@ -12,6 +14,7 @@ export interface JobPlan {
 }
 
 export function planJob(count: number, requestedChunkSize = DEFAULT_CHUNK_SIZE): JobPlan {
+  if (count > MAX_JOB_COUNT) throw new RangeError(`a job may have at most ${MAX_JOB_COUNT} users`);
   const chunkSize = Math.max(requestedChunkSize, Math.ceil(count / MAX_CHUNKS_PER_JOB));
   return { count, chunkSize, chunksTotal: Math.ceil(count / chunkSize) };
 }

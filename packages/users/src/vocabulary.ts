@@ -1,4 +1,4 @@
-import { Faker, allLocales, base, en, type LocaleDefinition } from '@faker-js/faker';
+import type { Faker } from '@faker-js/faker';
 import type { Locale } from '@userforge/contracts';
 import { createRandom } from './random';
 
@@ -35,7 +35,7 @@ function names(defs: unknown): string[] {
   return [...(byKind?.generic ?? []), ...(byKind?.female ?? []), ...(byKind?.male ?? [])];
 }
 
-function pool(faker: Faker, make: () => string): string[] {
+function pool(make: () => string): string[] {
   return [...new Set(Array.from({ length: POOL }, make))];
 }
 
@@ -48,18 +48,26 @@ function toSlug(name: string): string {
   return ascii.length > 0 ? ascii.slice(0, 20) : 'user';
 }
 
+/**
+ * faker's per-locale entry point (the locale with English fallbacks), not its main entry, which
+ * loads all 70 locales (~30 MB per process).
+ */
+function fakerFor(locale: Locale): Faker {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the locale is one of LOCALES
+  return (require(`@faker-js/faker/locale/${locale}`) as { faker: Faker }).faker;
+}
+
 export function vocabularyFor(locale: Locale): Vocabulary {
   const hit = cache.get(locale);
   if (hit) return hit;
-  const definition = allLocales[locale] as LocaleDefinition;
-  const faker = new Faker({ locale: [definition, en, base] });
+  const faker = fakerFor(locale);
   faker.seed(POOL_SEED);
   const d = faker.definitions;
   const first = d.person.first_name as { female?: string[]; male?: string[]; generic?: string[] };
   const female = first.female ?? first.generic ?? [];
   const male = first.male ?? first.generic ?? [];
   const rnd = createRandom(POOL_SEED);
-  const phoneFormats = pool(faker, () => {
+  const phoneFormats = pool(() => {
     const formats = (d.phone_number.format as { human?: string[] } | string[]);
     return rnd.pick(Array.isArray(formats) ? formats : (formats.human ?? ['###-###-####']));
   });
@@ -67,12 +75,12 @@ export function vocabularyFor(locale: Locale): Vocabulary {
   const vocabulary: Vocabulary = {
     firstNames: { female, male },
     lastNames: names(d.person.last_name),
-    streets: pool(faker, () => faker.location.street()),
-    cities: pool(faker, () => faker.location.city()),
+    streets: pool(() => faker.location.street()),
+    cities: pool(() => faker.location.city()),
     // English country names everywhere, so statistics group one country under one name.
-    countries: [...(new Faker({ locale: [en, base] }).definitions.location.country as string[])],
-    companies: pool(faker, () => faker.company.name()),
-    jobTitles: pool(faker, () => faker.person.jobTitle()),
+    countries: [...(fakerFor('en').definitions.location.country as string[])],
+    companies: pool(() => faker.company.name()),
+    jobTitles: pool(() => faker.person.jobTitle()),
     phoneFormats,
     emailDomains: (d.internet.free_email as string[] | undefined) ?? ['example.com'],
     numberFirst: locale.startsWith('en') || locale === 'fr',

@@ -40,6 +40,7 @@ export async function start(config: ConsumerConfig = loadConsumerConfig()): Prom
   let admin: Admin | undefined;
   let ops: OpsServer | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
+  let joined = false;
 
   const stop = async () => {
     stopping = true;
@@ -72,8 +73,14 @@ export async function start(config: ConsumerConfig = loadConsumerConfig()): Prom
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 64 * 1024,
     });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    });
     await consumer.connect();
-    await consumer.subscribe({ topic: Topics.userCreateBulk, fromBeginning: true });
+    await consumer.subscribe({ topic: Topics.userCreateBulk, fromBeginning: config.KAFKA_FROM_BEGINNING });
 
     const handler = randomUsersHandler({
       processChunk: (chunk, heartbeat) =>
@@ -118,7 +125,15 @@ export async function start(config: ConsumerConfig = loadConsumerConfig()): Prom
     lagTimer = setInterval(() => void updateLag().catch(() => undefined), 5_000);
     lagTimer.unref();
 
-    ops = await startOpsServer({ port: config.METRICS_PORT, registry, ready: () => pingMongo(mongo!) });
+    // Ready once the database answers and the group has given this member its partitions.
+    ops = await startOpsServer({
+      port: config.METRICS_PORT,
+      registry,
+      ready: async () => {
+        await pingMongo(mongo!);
+        if (!joined) throw new Error('not yet a member of the consumer group');
+      },
+    });
   } catch (err) {
     await stop();
     throw err;

@@ -14,6 +14,7 @@ import { loadConsumerConfig } from '../src/config';
 import { start as startConsumer, type RunningConsumer } from '../src/main';
 import { testEnv, testMongoUrl } from '../../../test/env';
 import { json, post, waitUntil } from '../../../test/http';
+import { tsxCommand } from '../../../scripts/stack/apps';
 import { REPO_ROOT } from '../../../scripts/stack/settings';
 
 const MONGO_URL = testMongoUrl('pipeline');
@@ -161,7 +162,9 @@ describe('generation pipeline (real Kafka, MongoDB-wire database, Redis)', () =>
     const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-consumer-'));
     const spawnConsumer = (name: string) => {
       const out = fs.openSync(path.join(logDir, `${name}.log`), 'a');
-      const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(REPO_ROOT, 'services/consumer/src/main.ts')], {
+      const { cmd, args } = tsxCommand('services/consumer/src/main.ts');
+      const child = spawn(cmd, args, {
+        cwd: REPO_ROOT,
         env: { ...process.env, ...consumerEnv, METRICS_PORT: '0' },
         stdio: ['ignore', out, out],
       });

@@ -13,13 +13,13 @@ const TRANSIENT_NAMES = new Set([
 ]);
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
 
-export function isTransient(err: unknown): boolean {
+export function isTransient(err: unknown, depth = 0): boolean {
   const e = err as { name?: string; code?: unknown; cause?: unknown; errorLabels?: string[] } | null;
-  if (!e) return false;
+  if (!e || depth > 8) return false;
   if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
   if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
   if (e.errorLabels?.includes('RetryableWriteError') || e.errorLabels?.includes('TransientTransactionError')) return true;
-  return e.cause !== undefined && e.cause !== err && isTransient(e.cause);
+  return e.cause !== undefined && e.cause !== err && isTransient(e.cause, depth + 1);
 }
 
 /** Exponential backoff with full jitter, capped. `attempt` counts from 1. */
