@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import mongoose from 'mongoose';
 import type { JobView } from '@userforge/contracts';
 import { chunkMessage, planJob } from '@userforge/jobs';
@@ -21,6 +21,7 @@ import { generateChunk, type UserDocument } from '@userforge/users';
 import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { USER_INDEXES } from '../../services/consumer/src/data/user.repository';
 import { appEnv, tsxCommand } from '../stack/apps';
+import { auditJob } from './audit-job';
 import { freePort } from '../stack/procs';
 import { REPO_ROOT, loadStackSettings } from '../stack/settings';
 
@@ -68,22 +69,6 @@ async function waitHttp(url: string, timeoutMs = 90_000): Promise<void> {
 function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-/** Exact duplicate and missing counts for a job, by sequence number. */
-async function audit(db: Db, jobId: string, seqBase: number): Promise<{ duplicates: number; missing: number }> {
-  const seen = new Uint8Array(USERS);
-  let duplicates = 0;
-  let outOfRange = 0;
-  const cursor = db.collection('users').find({ jobId }, { projection: { _id: 0, seq: 1 }, batchSize: 20_000 });
-  for await (const doc of cursor) {
-    const i = (doc.seq as number) - seqBase;
-    if (i < 0 || i >= USERS) outOfRange++;
-    else if (seen[i]) duplicates++;
-    else seen[i] = 1;
-  }
-  const missing = seen.reduce((n, v) => n + (v ? 0 : 1), 0);
-  return { duplicates: duplicates + outOfRange, missing };
 }
 
 async function pipeline() {
@@ -134,7 +119,7 @@ async function pipeline() {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const rss = Math.max(...children.slice(1).map((c) => peakRssMb(c.pid!)));
     const jobDoc = await client.db().collection<{ _id: string; seqBase: number }>('jobs').findOne({ _id: job.id });
-    const { duplicates, missing } = await audit(client.db(), job.id, jobDoc!.seqBase);
+    const { duplicates, missing } = await auditJob(client.db(), job.id, jobDoc!.seqBase, USERS);
     log(`pipeline: ${USERS} users in ${seconds.toFixed(1)} s; duplicates ${duplicates}, missing ${missing}; consumer peak RSS ${rss.toFixed(0)} MB`);
     return { seconds, usersPerSec: USERS / seconds, duplicates, missing, consumerPeakRssMb: rss, chunkSize: job.chunkSize };
   } finally {

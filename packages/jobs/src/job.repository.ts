@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import { MongoServerError, type Collection, type Db } from 'mongodb';
 import type { JobState } from '@userforge/contracts';
 import type { JobDocument } from './job-view';
 import { usersInDoneChunks } from './plan';
@@ -11,18 +11,41 @@ interface ChunkMarker {
   doneAt: Date;
 }
 
-const ACTIVE: JobState[] = ['publishing', 'running'];
+/** How a job ended. Written once: the insert's unique `_id` (the job id) decides who wins. */
+interface JobOutcome {
+  _id: string;
+  state: Extract<JobState, 'succeeded' | 'cancelled' | 'failed'>;
+  finishedAt: Date;
+  error: string | null;
+}
 
-/** Data access for jobs, their per-chunk completion markers, and the global user sequence. */
+interface SequenceRange {
+  _id: number;
+  end: number;
+}
+
+const DUPLICATE_KEY = 11000;
+const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === DUPLICATE_KEY;
+
+/**
+ * Data access for jobs. FerretDB applies `update` and `findAndModify` as read-modify-write of the
+ * whole document without a lock, so two concurrent conditional updates can both "win" and one
+ * write can silently undo the other. Every decision that must be made exactly once is therefore an
+ * insert with a unique `_id` (atomic everywhere): a chunk's completion marker, a job's outcome, a
+ * reserved range of user sequence numbers. The job document itself only holds what its single
+ * publisher writes; progress and final state are derived from markers and outcomes when read.
+ */
 export class JobRepository {
   private readonly jobs: Collection<JobDocument>;
   private readonly chunks: Collection<ChunkMarker>;
-  private readonly counters: Collection<{ _id: string; next: number }>;
+  private readonly outcomes: Collection<JobOutcome>;
+  private readonly ranges: Collection<SequenceRange>;
 
   constructor(db: Db) {
     this.jobs = db.collection<JobDocument>('jobs');
     this.chunks = db.collection<ChunkMarker>('job_chunks');
-    this.counters = db.collection<{ _id: string; next: number }>('counters');
+    this.outcomes = db.collection<JobOutcome>('job_outcomes');
+    this.ranges = db.collection<SequenceRange>('sequence_ranges');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -31,22 +54,31 @@ export class JobRepository {
     await this.chunks.createIndex({ jobId: 1 }, { name: 'chunks_by_job' });
   }
 
-  /** Reserves `count` consecutive global sequence numbers; returns the first. */
+  /**
+   * Reserves `count` consecutive global sequence numbers and returns the first. Ranges are claimed by
+   * inserting their start as `_id` right after the highest range; a concurrent claim of the same
+   * start fails on the unique key and retries after it.
+   */
   async reserveSequence(count: number): Promise<number> {
-    const before = await this.counters.findOneAndUpdate(
-      { _id: 'userSeq' },
-      { $inc: { next: count } },
-      { upsert: true, returnDocument: 'before' },
-    );
-    return before?.next ?? 0;
+    for (;;) {
+      const [last] = await this.ranges.find({}).sort({ _id: -1 }).limit(1).toArray();
+      const start = last?.end ?? 0;
+      try {
+        await this.ranges.insertOne({ _id: start, end: start + count });
+        return start;
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+      }
+    }
   }
 
   async insert(job: JobDocument): Promise<void> {
     await this.jobs.insertOne(job);
   }
 
-  findById(id: string): Promise<JobDocument | null> {
-    return this.jobs.findOne({ _id: id });
+  async findById(id: string): Promise<JobDocument | null> {
+    const job = await this.jobs.findOne({ _id: id });
+    return job ? (await this.withProgress([job]))[0]! : null;
   }
 
   async list(page: number, limit: number): Promise<{ jobs: JobDocument[]; total: number }> {
@@ -54,20 +86,37 @@ export class JobRepository {
       this.jobs.find({}).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).toArray(),
       this.jobs.countDocuments({}),
     ]);
-    return { jobs, total };
+    return { jobs: await this.withProgress(jobs), total };
   }
 
-  findActive(limit = 50): Promise<JobDocument[]> {
-    return this.jobs.find({ state: { $in: ACTIVE } }).sort({ createdAt: -1 }).limit(limit).toArray();
+  /** Jobs still publishing or running (outcome not yet written). */
+  async findActive(limit = 50): Promise<JobDocument[]> {
+    const jobs = await this.jobs.find({ state: { $in: ['publishing', 'running'] } }).sort({ createdAt: -1 }).limit(limit).toArray();
+    return (await this.withProgress(jobs)).filter((j) => j.state === 'publishing' || j.state === 'running');
+  }
+
+  /** The state that counts: the outcome if the job has ended, else the publisher's state. */
+  async stateOf(id: string): Promise<JobState | null> {
+    const [job, outcome] = await Promise.all([
+      this.jobs.findOne({ _id: id }, { projection: { state: 1 } }),
+      this.outcomes.findOne({ _id: id }, { projection: { state: 1 } }),
+    ]);
+    if (!job) return null;
+    return outcome?.state ?? job.state;
   }
 
   /** Jobs whose chunks are still being published and whose publisher's lease has run out. */
-  findOrphanedPublishing(now: Date): Promise<JobDocument[]> {
-    return this.jobs.find({ state: 'publishing', $or: [{ lease: null }, { 'lease.until': { $lt: now } }] }).toArray();
+  async findOrphanedPublishing(now: Date): Promise<JobDocument[]> {
+    const jobs = await this.jobs.find({ state: 'publishing', $or: [{ lease: null }, { 'lease.until': { $lt: now } }] }).toArray();
+    return (await this.withProgress(jobs)).filter((j) => j.state === 'publishing');
   }
 
-  /** Takes or renews the right to publish a job's chunks. False if another live publisher has it. */
+  /**
+   * Takes or renews the right to publish a job's chunks. Best effort: two publishers adopting the
+   * same job at once only publish some chunks twice, which chunks' idempotency makes harmless.
+   */
   async claimPublishing(id: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    if ((await this.stateOf(id)) !== 'publishing') return false;
     const res = await this.jobs.updateOne(
       { _id: id, state: 'publishing', $or: [{ lease: null }, { 'lease.owner': owner }, { 'lease.until': { $lt: now } }] },
       { $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) }, updatedAt: now } },
@@ -75,16 +124,20 @@ export class JobRepository {
     return res.matchedCount === 1;
   }
 
-  /** Records publishing progress (monotonic) and renews the lease. Returns the job, or null if it is no longer publishing. */
+  /** Records publishing progress and renews the lease. Returns the job, or null if it is no longer publishing. */
   async markPublished(id: string, owner: string, chunksPublished: number, now: Date, leaseMs: number): Promise<JobDocument | null> {
-    return this.jobs.findOneAndUpdate(
-      { _id: id, state: 'publishing', 'lease.owner': owner },
-      {
-        $max: { chunksPublished },
-        $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) }, updatedAt: now },
-      },
-      { returnDocument: 'after' },
+    if ((await this.stateOf(id)) !== 'publishing') return null;
+    await this.jobs.updateOne(
+      { _id: id, 'lease.owner': owner },
+      { $max: { chunksPublished }, $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) }, updatedAt: now } },
     );
+    return this.findById(id);
+  }
+
+  /** publishing → running, once every chunk is on Kafka. */
+  async markRunning(id: string, now: Date): Promise<JobDocument | null> {
+    await this.jobs.updateOne({ _id: id, state: 'publishing' }, { $set: { state: 'running', lease: null, updatedAt: now } });
+    return this.findById(id);
   }
 
   /** Gives up this publisher's leases (on shutdown) so another instance adopts the jobs at once. */
@@ -92,71 +145,86 @@ export class JobRepository {
     await this.jobs.updateMany({ state: 'publishing', 'lease.owner': owner }, { $set: { lease: null } });
   }
 
-  /** publishing → running, once every chunk is on Kafka (a job that already finished stays finished). */
-  async markRunning(id: string, now: Date): Promise<JobDocument | null> {
-    return this.jobs.findOneAndUpdate(
-      { _id: id, state: 'publishing' },
-      { $set: { state: 'running', lease: null, updatedAt: now } },
-      { returnDocument: 'after' },
-    );
+  /** Cancels an active job. Null if it does not exist or has already ended. */
+  cancel(id: string, now: Date): Promise<JobDocument | null> {
+    return this.settle(id, { state: 'cancelled', finishedAt: now, error: null });
   }
 
-  /** Cancels an active job. Null if it does not exist or is already finished. */
-  async cancel(id: string, now: Date): Promise<JobDocument | null> {
-    return this.jobs.findOneAndUpdate(
-      { _id: id, state: { $in: ACTIVE } },
-      { $set: { state: 'cancelled', finishedAt: now, updatedAt: now, lease: null } },
-      { returnDocument: 'after' },
-    );
-  }
-
-  async stateOf(id: string): Promise<JobState | null> {
-    const job = await this.jobs.findOne({ _id: id }, { projection: { state: 1 } });
-    return job?.state ?? null;
+  /** Ends an active job as failed (a chunk of it can never be stored). Null if it already ended. */
+  markFailed(id: string, error: string, now: Date): Promise<JobDocument | null> {
+    return this.settle(id, { state: 'failed', finishedAt: now, error });
   }
 
   /**
-   * Records that a chunk's users are durably stored, idempotently: the marker is written once
-   * however often the chunk is delivered, and the job's counters are recomputed from the markers
-   * (monotonic `$max`; users are derived from the chunk count because FerretDB's `$sum` of a field
-   * path yields 0), so a crash between any two steps is repaired by the redelivery. The job
-   * becomes `succeeded` through a conditional update, which exactly one caller wins.
+   * Records that a chunk's users are durably stored. The marker is inserted once however often the
+   * chunk is delivered; the consumer that sees every marker present writes the `succeeded` outcome,
+   * and if several see it at once the unique outcome id lets exactly one of them win.
    */
   async recordChunkDone(
     marker: { jobId: string; chunkIndex: number; count: number },
     now: Date,
   ): Promise<{ job: JobDocument | null; firstTime: boolean; completed: boolean }> {
     const { jobId, chunkIndex, count } = marker;
-    const upsert = await this.chunks.updateOne(
-      { _id: `${jobId}:${chunkIndex}` },
-      { $setOnInsert: { jobId, chunkIndex, users: count, doneAt: now } },
-      { upsert: true },
-    );
-    const current = await this.jobs.findOne({ _id: jobId }, { projection: { count: 1, chunkSize: 1, chunksTotal: 1 } });
-    if (!current) return { job: null, firstTime: upsert.upsertedCount === 1, completed: false };
-    const lastChunk = `${jobId}:${current.chunksTotal - 1}`;
-    const [chunksDone, lastDone] = await Promise.all([
-      this.chunks.countDocuments({ jobId }),
-      this.chunks.countDocuments({ _id: lastChunk }),
-    ]);
-    const usersStored = usersInDoneChunks(current, chunksDone, lastDone === 1);
-    let job = await this.jobs.findOneAndUpdate(
-      { _id: jobId },
-      { $max: { chunksDone, usersStored }, $set: { updatedAt: now } },
-      { returnDocument: 'after' },
-    );
+    let firstTime = true;
+    try {
+      await this.chunks.insertOne({ _id: `${jobId}:${chunkIndex}`, jobId, chunkIndex, users: count, doneAt: now });
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      firstTime = false;
+    }
+    let job = await this.findById(jobId);
     let completed = false;
-    if (job && chunksDone === job.chunksTotal) {
-      const finished = await this.jobs.findOneAndUpdate(
-        { _id: jobId, state: { $in: ACTIVE } },
-        { $set: { state: 'succeeded', finishedAt: now, updatedAt: now, lease: null } },
-        { returnDocument: 'after' },
-      );
-      if (finished) {
-        job = finished;
+    if (job && job.chunksDone === job.chunksTotal && (job.state === 'publishing' || job.state === 'running')) {
+      const settled = await this.settle(jobId, { state: 'succeeded', finishedAt: now, error: null });
+      if (settled) {
+        job = settled;
         completed = true;
       }
     }
-    return { job, firstTime: upsert.upsertedCount === 1, completed };
+    return { job, firstTime, completed };
+  }
+
+  /** Writes a job's outcome if it has none yet. Returns the ended job, or null if it did not exist or had already ended. */
+  private async settle(id: string, outcome: Omit<JobOutcome, '_id'>): Promise<JobDocument | null> {
+    const job = await this.jobs.findOne({ _id: id });
+    if (!job) return null;
+    try {
+      await this.outcomes.insertOne({ _id: id, ...outcome });
+    } catch (err) {
+      if (isDuplicate(err)) return null;
+      throw err;
+    }
+    // A convenience copy for anyone reading the raw document; readers here use the outcome.
+    await this.jobs.updateOne({ _id: id }, { $set: { state: outcome.state, finishedAt: outcome.finishedAt, error: outcome.error, lease: null, updatedAt: outcome.finishedAt } });
+    return this.findById(id);
+  }
+
+  /** Merges each job's outcome and its progress (from the chunk markers) into the document. */
+  private async withProgress(jobs: JobDocument[]): Promise<JobDocument[]> {
+    if (jobs.length === 0) return [];
+    const ids = jobs.map((j) => j._id);
+    const [outcomes, done, lastDone] = await Promise.all([
+      this.outcomes.find({ _id: { $in: ids } }).toArray(),
+      this.chunks.aggregate<{ _id: string; n: number }>([{ $match: { jobId: { $in: ids } } }, { $group: { _id: '$jobId', n: { $sum: 1 } } }]).toArray(),
+      this.chunks.find({ _id: { $in: jobs.map((j) => `${j._id}:${j.chunksTotal - 1}`) } }, { projection: { jobId: 1 } }).toArray(),
+    ]);
+    const outcomeOf = new Map(outcomes.map((o) => [o._id, o]));
+    const doneOf = new Map(done.map((d) => [d._id, d.n]));
+    const lastDoneOf = new Set(lastDone.map((m) => m.jobId));
+    return jobs.map((job) => {
+      const chunksDone = doneOf.get(job._id) ?? 0;
+      const outcome = outcomeOf.get(job._id);
+      return {
+        ...job,
+        chunksDone,
+        usersStored: usersInDoneChunks(job, chunksDone, lastDoneOf.has(job._id)),
+        // Consumers can finish every chunk before the publisher records its last batch.
+        chunksPublished: outcome?.state === 'succeeded' ? job.chunksTotal : job.chunksPublished,
+        state: outcome?.state ?? job.state,
+        finishedAt: outcome?.finishedAt ?? null,
+        error: outcome?.error ?? null,
+        lease: outcome ? null : job.lease,
+      };
+    });
   }
 }

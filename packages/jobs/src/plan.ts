@@ -1,6 +1,6 @@
 import { MAX_CHUNK_SIZE, type GenerateChunk, type Locale } from '@userforge/contracts';
 
-/** Chosen by `npm run bench:chunks` (see README): large enough to amortise per-chunk bookkeeping. */
+/** Chosen with `npm run bench:generate -- --chunk-size N` (see README): amortises per-chunk bookkeeping. */
 export const DEFAULT_CHUNK_SIZE = 10_000;
 /** Bookkeeping per job grows with its chunk count, so very large jobs get proportionally larger chunks. */
 export const MAX_CHUNKS_PER_JOB = 10_000;

@@ -14,6 +14,14 @@ export class EventHub {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
   }
+  /** Tells every stream to end (on shutdown). */
+  close(): void {
+    this.emitter.emit('close');
+  }
+  onClose(listener: () => void): () => void {
+    this.emitter.on('close', listener);
+    return () => this.emitter.off('close', listener);
+  }
   get listeners(): number {
     return this.emitter.listenerCount('event');
   }

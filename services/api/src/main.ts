@@ -43,9 +43,14 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
   const stop = async () => {
     await publisher?.stop().catch((err: unknown) => logger.warn({ err }, 'publisher stop failed'));
     if (server) {
+      // Stop accepting, end the event streams (clients reconnect elsewhere), let requests in flight
+      // finish, and force-close only what is still open after the deadline.
       const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-      server.closeAllConnections(); // includes open event streams; clients reconnect elsewhere
+      hub.close();
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server!.closeAllConnections(), 10_000);
       await closed;
+      clearTimeout(deadline);
     }
     await producer?.disconnect().catch(() => undefined);
     subscriber?.disconnect();
@@ -62,8 +67,10 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     subscriber = createRedis(config.REDIS_URL, { enableOfflineQueue: true, maxRetriesPerRequest: null });
     for (const r of [redis, subscriber]) r.on('error', () => undefined); // readiness reports Redis; it reconnects by itself
     await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable at start; will keep retrying'));
-    await subscriber.connect().catch(() => undefined);
-    await subscribeEvents(subscriber, (event) => hub.emit(event)).catch((err: unknown) =>
+    // Not awaited: with Redis down the subscription waits in the client's queue and is made (and
+    // renewed after every reconnect) by ioredis; the API serves meanwhile.
+    subscriber.connect().catch(() => undefined);
+    subscribeEvents(subscriber, (event) => hub.emit(event)).catch((err: unknown) =>
       logger.warn({ err }, 'event subscription failed; live events from other processes paused'),
     );
     // Through Redis so every API instance hears it; straight to local clients when Redis is down.

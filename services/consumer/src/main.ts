@@ -1,5 +1,5 @@
 import { Topics, encodeMessage, topicSpecs } from '@userforge/contracts';
-import { JobRepository, publishEvent } from '@userforge/jobs';
+import { JobRepository, publishEvent, toJobView } from '@userforge/jobs';
 import {
   connectMongo,
   createKafka,
@@ -27,7 +27,11 @@ export interface RunningConsumer {
 }
 
 /** Starts one generation consumer: a member of the group that turns chunks into stored users. */
-export async function start(config: ConsumerConfig = loadConsumerConfig()): Promise<RunningConsumer> {
+export async function start(
+  config: ConsumerConfig = loadConsumerConfig(),
+  /** Called when the Kafka consumer dies for good; the process entry point exits so it is restarted. */
+  onFatal: (err: unknown) => void = () => undefined,
+): Promise<RunningConsumer> {
   const logger = createLogger('consumer', config.LOG_LEVEL);
   const registry = createMetricsRegistry('consumer');
   const metrics = createConsumerMetrics(registry);
@@ -45,7 +49,8 @@ export async function start(config: ConsumerConfig = loadConsumerConfig()): Prom
   const stop = async () => {
     stopping = true;
     if (lagTimer) clearInterval(lagTimer);
-    // Leaving the group finishes the chunk in hand; unfinished ones stay uncommitted and are redelivered.
+    // Leaving the group waits for the chunks in hand, but kafkajs no longer commits once stopping:
+    // they are redone by the partition's next owner, which idempotency makes harmless.
     await consumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'));
     await producer?.disconnect().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);
@@ -78,6 +83,9 @@ export async function start(config: ConsumerConfig = loadConsumerConfig()): Prom
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      joined = false;
+      // kafkajs restarts itself after retriable errors; otherwise never linger as a silent zombie.
+      if (!payload.restart && !stopping) onFatal(payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({ topic: Topics.userCreateBulk, fromBeginning: config.KAFKA_FROM_BEGINNING });
@@ -102,6 +110,10 @@ export async function start(config: ConsumerConfig = loadConsumerConfig()): Prom
           acks: -1,
           messages: [{ key, value: encodeMessage(Topics.userCreateBulkDlq, letter) }],
         });
+      },
+      failJob: async (jobId, reason) => {
+        const job = await jobs.markFailed(jobId, reason, new Date());
+        if (job && redis?.status === 'ready') await publishEvent(redis, { type: 'job', job: toJobView(job) }).catch(() => undefined);
       },
       commit: (topic, partition, offset) => consumer!.commitOffsets([{ topic, partition, offset }]),
       metrics,
@@ -144,5 +156,11 @@ export async function start(config: ConsumerConfig = loadConsumerConfig()): Prom
 
 if (require.main === module) {
   let running: RunningConsumer | undefined;
-  runService({ start: async () => (running = await start()), stop: async () => running?.stop() }, createLogger('consumer'));
+  const logger = createLogger('consumer');
+  const exitOnFatal = (err: unknown) => {
+    logger.fatal({ err }, 'kafka consumer stopped for good; exiting');
+    setTimeout(() => process.exit(1), 10_000).unref();
+    void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+  };
+  runService({ start: async () => (running = await start(undefined, exitOnFatal)), stop: async () => running?.stop() }, logger);
 }

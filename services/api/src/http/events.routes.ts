@@ -15,19 +15,39 @@ export function eventsRoutes(hub: EventHub, snapshot: () => Promise<PlatformEven
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
-    const send = (event: PlatformEvent) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    res.write('retry: 2000\n\n');
-    const unsubscribe = hub.subscribe(send);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
-    req.on('close', () => {
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
       clearInterval(heartbeat);
       unsubscribe();
-    });
+      stopOnClose();
+      res.end();
+    };
+    const write = (text: string) => {
+      if (ended) return;
+      res.write(text);
+      // A client that stopped reading is dropped rather than buffered without bound; on
+      // reconnecting it gets a fresh snapshot.
+      if (res.writableNeedDrain) end();
+    };
+    const send = (event: PlatformEvent) => write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    // Live events that arrive while the snapshot is read wait for it, so they are never followed by
+    // an older snapshot row.
+    let pending: PlatformEvent[] | null = [];
+    const unsubscribe = hub.subscribe((event) => (pending ? pending.push(event) : send(event)));
+    const stopOnClose = hub.onClose(end);
+    const heartbeat = setInterval(() => write(': keep-alive\n\n'), heartbeatMs);
+    req.on('close', end);
+    write('retry: 2000\n\n');
     try {
       for (const event of await snapshot()) send(event);
     } catch {
       /* the live stream still works without the snapshot */
     }
+    const queued = pending;
+    pending = null;
+    for (const event of queued) send(event);
   });
   return router;
 }

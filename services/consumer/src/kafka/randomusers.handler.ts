@@ -2,12 +2,14 @@ import type { EachMessagePayload } from 'kafkajs';
 import { Topics, decodeMessage, type DeadLetter, type GenerateChunk } from '@userforge/contracts';
 import type { Logger } from '@userforge/platform';
 import type { ChunkOutcome } from '../domain/process-chunk';
-import { decideOnFailure, isTransient } from '../domain/retry-policy';
+import { decideOnFailure, isRebalance, isTransient } from '../domain/retry-policy';
 import type { ConsumerMetrics } from '../metrics';
 
 export interface RandomUsersHandlerDeps {
   processChunk: (chunk: GenerateChunk, heartbeat: () => Promise<void>) => Promise<ChunkOutcome>;
   deadLetter: (letter: DeadLetter, key: string | null) => Promise<void>;
+  /** A chunk of the job was dead-lettered: the job can never be complete, so it ends as failed. */
+  failJob: (jobId: string, reason: string) => Promise<void>;
   commit: (topic: string, partition: number, nextOffset: string) => Promise<void>;
   metrics: ConsumerMetrics;
   logger: Logger;
@@ -74,11 +76,13 @@ export function randomUsersHandler(deps: RandomUsersHandlerDeps) {
         }
         break;
       } catch (err) {
+        if (isRebalance(err)) throw err;
         const transient = isTransient(err);
         deps.metrics.chunkFailures.inc({ kind: transient ? 'transient' : 'permanent' });
         const decision = decideOnFailure(err, attempt, deps.maxAttempts);
         if (decision.action === 'dead-letter') {
           await deadLetter('failed', decision.reason);
+          await deps.failJob(chunk.jobId, `chunk ${chunk.chunkIndex} could not be stored: ${decision.reason}`);
           break;
         }
         if (deps.isStopping()) throw err;

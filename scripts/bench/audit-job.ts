@@ -1,0 +1,41 @@
+/**
+ * Exact audit of a generation job: reads every user of the job by sequence number and counts
+ * duplicates and holes. `npm run audit:job -- <jobId>` audits a job in the running stack.
+ */
+import { MongoClient, type Db } from 'mongodb';
+import { appEnv } from '../stack/apps';
+import { loadStackSettings } from '../stack/settings';
+
+export async function auditJob(db: Db, jobId: string, seqBase: number, count: number): Promise<{ stored: number; duplicates: number; missing: number }> {
+  const seen = new Uint8Array(count);
+  let stored = 0;
+  let duplicates = 0;
+  const cursor = db.collection('users').find({ jobId }, { projection: { _id: 0, seq: 1 }, batchSize: 50_000 });
+  for await (const doc of cursor) {
+    stored++;
+    const i = (doc.seq as number) - seqBase;
+    if (i < 0 || i >= count || seen[i]) duplicates++;
+    else seen[i] = 1;
+  }
+  return { stored, duplicates, missing: seen.reduce((n, v) => n + (v ? 0 : 1), 0) };
+}
+
+if (require.main === module) {
+  const jobId = process.argv[2];
+  if (!jobId || !/^[a-f0-9]{24}$/.test(jobId)) {
+    console.error('usage: npm run audit:job -- <24-hex job id>');
+    process.exit(2);
+  }
+  void (async () => {
+    const client = await MongoClient.connect(appEnv(loadStackSettings()).MONGO_URL);
+    const job = await client.db().collection<{ _id: string; seqBase: number; count: number; state: string; usersStored: number }>('jobs').findOne({ _id: jobId });
+    if (!job) throw new Error(`job ${jobId} not found`);
+    const started = Date.now();
+    const result = await auditJob(client.db(), jobId, job.seqBase, job.count);
+    await client.close();
+    console.log(JSON.stringify({ jobId, state: job.state, count: job.count, usersStored: job.usersStored, ...result, auditSeconds: (Date.now() - started) / 1000 }));
+  })().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
