@@ -5,6 +5,7 @@
  *       into the same server with the same indexes;
  *   (c) the original design: one message, one consumer, mongoose `Model.create()` on arrays of 1,000.
  * Ends with one JSON line. Usage: npm run bench:generate -- --users 1000000 [--consumers 2]
+ *   [--chunk-size N] [--pipeline-only]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     consumers: { type: 'string', default: '2' },
     'chunk-size': { type: 'string' },
     'insert-concurrency': { type: 'string', default: '4' },
+    /** Only the pipeline: for comparing settings such as --chunk-size within one session. */
+    'pipeline-only': { type: 'boolean', default: false },
   },
 });
 const USERS = Number(values.users);
@@ -235,6 +238,10 @@ async function main() {
   const generatorUsersPerSecPerCore = generatorSpeed();
   log(`generator: ${Math.round(generatorUsersPerSecPerCore)} users/s on one core`);
   const p = await pipeline();
+  if (values['pipeline-only']) {
+    console.log(JSON.stringify({ users: USERS, chunkSize: p.chunkSize, seconds: Number(p.seconds.toFixed(1)), usersPerSec: Math.round(p.usersPerSec), duplicates: p.duplicates, missing: p.missing, consumerPeakRssMb: Math.round(p.consumerPeakRssMb) }));
+    return;
+  }
   const ceilingUsersPerSec = await ceiling(p.chunkSize);
   const naiveUsersPerSec = await naive();
   const round = (x: number, d = 0) => Number(x.toFixed(d));
