@@ -42,7 +42,7 @@ const INSERT_CONCURRENCY = Number(values['insert-concurrency']);
 const CHUNK_SIZE = values['chunk-size'] ? Number(values['chunk-size']) : undefined;
 const NAIVE_USERS = Math.min(USERS, 100_000);
 /** The consumer's default insert batch (INSERT_BATCH_SIZE), so the ceiling inserts the same batches. */
-const INSERT_BATCH_SIZE = loadConsumerConfig({}).INSERT_BATCH_SIZE;
+const INSERT_BATCH_SIZE = loadConsumerConfig(process.env).INSERT_BATCH_SIZE;
 for (const [k, v] of Object.entries({ USERS, CONSUMERS, INSERT_CONCURRENCY })) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer`);
 }

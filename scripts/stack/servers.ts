@@ -110,7 +110,9 @@ function mongo(s: StackSettings): ProcessDef {
           '--telemetry=disable',
           '--debug-addr=-',
           '--log-level=warn',
+          `--test-batch-size=${s.USERFORGE_FERRETDB_BATCH_SIZE}`,
         ],
+        env: { GOGC: String(s.USERFORGE_FERRETDB_GOGC) },
       };
     },
     health: () => checkMongo(s.USERFORGE_MONGO_PORT),

@@ -21,6 +21,10 @@ export const stackShape = {
   /** FerretDB's storage: PostgreSQL scales with concurrent writers, SQLite has one (see README). */
   USERFORGE_MONGO_BACKEND: z.enum(['pg', 'sqlite']).default('pg'),
   USERFORGE_POSTGRES_PORT: env.port(5433),
+  /** Documents FerretDB writes per SQL statement and transaction (its own default is 100). */
+  USERFORGE_FERRETDB_BATCH_SIZE: env.int(5000, 1, 100_000),
+  /** Go garbage-collector target of FerretDB (Go's default is 100); higher trades memory for CPU. */
+  USERFORGE_FERRETDB_GOGC: env.int(400, 10, 10_000),
   USERFORGE_REDIS_PORT: env.port(6379),
   USERFORGE_PROMETHEUS_PORT: env.port(9090),
   USERFORGE_API_PORT: env.port(9000),
