@@ -58,3 +58,31 @@ describe('api config', () => {
     expect(() => loadApiConfig({ PORT: 'ninety' })).toThrow(/PORT/);
   });
 });
+
+describe('api process with Redis unreachable', () => {
+  it('still starts and serves, reports Redis in readiness, and keeps accepting jobs', async () => {
+    const { KAFKA_BROKERS } = testEnv();
+    const { freePort } = await import('../../../scripts/stack/procs');
+    const api = await start(
+      loadApiConfig({
+        MONGO_URL: testMongoUrl('api_no_redis'),
+        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+        KAFKA_BROKERS,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    try {
+      const base = `http://127.0.0.1:${api.port}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { mongo: 'ok', redis: expect.stringMatching(/^down/) } });
+      const created = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"count":100}' });
+      expect(created.status).toBe(202);
+    } finally {
+      await api.stop();
+    }
+  });
+});
