@@ -163,14 +163,12 @@ export class JobRepository {
   async recordChunkDone(
     marker: { jobId: string; chunkIndex: number; count: number },
     now: Date,
-  ): Promise<{ job: JobDocument | null; firstTime: boolean; completed: boolean }> {
+  ): Promise<{ job: JobDocument | null; completed: boolean }> {
     const { jobId, chunkIndex, count } = marker;
-    let firstTime = true;
     try {
       await this.chunks.insertOne({ _id: `${jobId}:${chunkIndex}`, jobId, chunkIndex, users: count, doneAt: now });
     } catch (err) {
-      if (!isDuplicate(err)) throw err;
-      firstTime = false;
+      if (!isDuplicate(err)) throw err; // an earlier delivery of this chunk already recorded it
     }
     let job = await this.findById(jobId);
     let completed = false;
@@ -181,7 +179,7 @@ export class JobRepository {
         completed = true;
       }
     }
-    return { job, firstTime, completed };
+    return { job, completed };
   }
 
   /** Writes a job's outcome if it has none yet. Returns the ended job, or null if it did not exist or had already ended. */
