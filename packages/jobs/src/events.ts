@@ -12,6 +12,13 @@ export async function publishEvent(redis: Redis, event: PlatformEvent): Promise<
   await redis.publish(EVENTS_CHANNEL, JSON.stringify(event));
 }
 
+/** Publishes if Redis is connected; a lost notification is fine (see above). True if sent. */
+export function tryPublishEvent(redis: Redis | undefined, event: PlatformEvent, onFailure: () => void = () => undefined): boolean {
+  if (redis?.status !== 'ready') return false;
+  publishEvent(redis, event).catch(onFailure);
+  return true;
+}
+
 /** Subscribes on a dedicated connection (a subscribed Redis connection can do nothing else). */
 export async function subscribeEvents(subscriber: Redis, onEvent: (event: PlatformEvent) => void): Promise<void> {
   subscriber.on('message', (channel: string, text: string) => {

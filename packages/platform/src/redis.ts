@@ -1,4 +1,5 @@
 import Redis, { type RedisOptions } from 'ioredis';
+import type { Logger } from './logger';
 
 export type { Redis };
 
@@ -15,4 +16,15 @@ export function createRedis(url: string, overrides: RedisOptions = {}): Redis {
     lazyConnect: true,
     ...overrides,
   });
+}
+
+/**
+ * Creates a client and tries to connect once, without failing start-up when Redis is down: the
+ * client keeps reconnecting by itself, and readiness checks report the outage meanwhile.
+ */
+export async function connectRedis(url: string, logger: Logger, overrides: RedisOptions = {}): Promise<Redis> {
+  const redis = createRedis(url, overrides);
+  redis.on('error', () => undefined); // each failed reconnect would otherwise be an unhandled 'error' event
+  await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable; will keep retrying'));
+  return redis;
 }

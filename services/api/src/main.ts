@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Topics, topicSpecs, type JobView, type PlatformEvent } from '@userforge/contracts';
-import { JobRepository, publishEvent, subscribeEvents, toJobView } from '@userforge/jobs';
+import { JobRepository, subscribeEvents, toJobView, tryPublishEvent } from '@userforge/jobs';
 import {
   connectMongo,
   createKafka,
+  connectRedis,
   createLogger,
   createMetricsRegistry,
   createRedis,
@@ -63,10 +64,9 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     const jobs = new JobRepository(mongo.db!);
     await jobs.ensureIndexes();
 
-    redis = createRedis(config.REDIS_URL);
+    redis = await connectRedis(config.REDIS_URL, logger);
     subscriber = createRedis(config.REDIS_URL, { enableOfflineQueue: true, maxRetriesPerRequest: null });
-    for (const r of [redis, subscriber]) r.on('error', () => undefined); // readiness reports Redis; it reconnects by itself
-    await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable at start; will keep retrying'));
+    subscriber.on('error', () => undefined); // readiness reports Redis; it reconnects by itself
     // Not awaited: with Redis down the subscription waits in the client's queue and is made (and
     // renewed after every reconnect) by ioredis; the API serves meanwhile.
     subscriber.connect().catch(() => undefined);
@@ -76,8 +76,7 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     // Through Redis so every API instance hears it; straight to local clients when Redis is down.
     const announce = (job: JobView) => {
       const event: PlatformEvent = { type: 'job', job };
-      if (redis?.status === 'ready' && subscriber?.status === 'ready') publishEvent(redis, event).catch(() => hub.emit(event));
-      else hub.emit(event);
+      if (subscriber?.status !== 'ready' || !tryPublishEvent(redis, event, () => hub.emit(event))) hub.emit(event);
     };
 
     await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));

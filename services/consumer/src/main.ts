@@ -1,11 +1,11 @@
 import { Topics, encodeMessage, topicSpecs } from '@userforge/contracts';
-import { JobRepository, publishEvent, toJobView } from '@userforge/jobs';
+import { JobRepository, toJobView, tryPublishEvent } from '@userforge/jobs';
 import {
   connectMongo,
   createKafka,
   createLogger,
   createMetricsRegistry,
-  createRedis,
+  connectRedis,
   ensureTopics,
   pingMongo,
   runService,
@@ -65,9 +65,7 @@ export async function start(
     const users = new UserWriteRepository(db);
     const jobs = new JobRepository(db);
     await Promise.all([users.ensureIndexes(), jobs.ensureIndexes()]);
-    redis = createRedis(config.REDIS_URL);
-    redis.on('error', () => undefined); // unreachable Redis only costs live events; logged via readiness
-    await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable; progress events paused'));
+    redis = await connectRedis(config.REDIS_URL, logger); // unreachable Redis only costs live events
 
     await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -99,7 +97,7 @@ export async function start(
             heartbeat,
             batchSize: config.INSERT_BATCH_SIZE,
             onProgress: (job) => {
-              if (redis?.status === 'ready') publishEvent(redis, { type: 'job', job }).catch(() => undefined);
+              tryPublishEvent(redis, { type: 'job', job });
             },
           },
           chunk,
@@ -113,7 +111,7 @@ export async function start(
       },
       failJob: async (jobId, reason) => {
         const job = await jobs.markFailed(jobId, reason, new Date());
-        if (job && redis?.status === 'ready') await publishEvent(redis, { type: 'job', job: toJobView(job) }).catch(() => undefined);
+        if (job) tryPublishEvent(redis, { type: 'job', job: toJobView(job) });
       },
       commit: (topic, partition, offset) => consumer!.commitOffsets([{ topic, partition, offset }]),
       metrics,
