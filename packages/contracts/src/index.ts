@@ -3,3 +3,4 @@ export * from './locales';
 export * from './messages';
 export * from './pagination';
 export * from './topics';
+export * from './users';

@@ -39,9 +39,45 @@ export const deadLetterV1 = z.object({
 });
 export type DeadLetter = z.infer<typeof deadLetterV1>;
 
+const hexId = z.string().regex(/^[a-f0-9]{24}$/, 'must be 24 hex characters');
+
+/** `user.activate.create`: one activity of a user; the id makes redelivery harmless. */
+export const userActivityV1 = z
+  .object({
+    v: z.literal(1),
+    activityId: hexId,
+    userId: hexId,
+    type: z.string().min(1).max(40),
+    at: z.iso.datetime(),
+    userAgent: z.string().max(1000),
+  })
+  .strict();
+export type UserActivityMessage = z.infer<typeof userActivityV1>;
+
+/** `user.created.single` / `user.updated.single`: what changed, for anyone who listens. */
+export const userChangedV1 = z
+  .object({
+    v: z.literal(1),
+    userId: hexId,
+    fields: z.array(z.string()).max(20),
+    at: z.iso.datetime(),
+  })
+  .strict();
+export type UserChangedMessage = z.infer<typeof userChangedV1>;
+
+/** `user.deleted.single`: the consumer removes the user's activity and its statistics. */
+export const userDeletedV1 = z
+  .object({ v: z.literal(1), userId: hexId, at: z.iso.datetime() })
+  .strict();
+export type UserDeletedMessage = z.infer<typeof userDeletedV1>;
+
 const registry = {
   [Topics.userCreateBulk]: generateChunkV1,
   [Topics.userCreateBulkDlq]: deadLetterV1,
+  [Topics.userActivityCreate]: userActivityV1,
+  [Topics.userCreatedSingle]: userChangedV1,
+  [Topics.userUpdatedSingle]: userChangedV1,
+  [Topics.userDeletedSingle]: userDeletedV1,
 } as const;
 type Registry = typeof registry;
 export type ContractTopic = keyof Registry;

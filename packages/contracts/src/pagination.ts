@@ -5,7 +5,8 @@ export interface PaginatedData<T> {
   data: T[];
   page: number;
   limit: number;
-  total: number;
+  /** Matching items, or null when a filter combination cannot be counted cheaply. */
+  total: number | null;
   /** Opaque cursor for the next page, or null on the last page. */
   next: string | null;
 }

@@ -1,4 +1,5 @@
 import { MAX_JOB_COUNT } from '@userforge/jobs';
+import { z } from 'zod';
 import { connectionShape, env, loadConfig } from '@userforge/platform';
 
 export const apiConfigShape = {
@@ -9,6 +10,18 @@ export const apiConfigShape = {
   MAX_JOB_COUNT: env.int(MAX_JOB_COUNT, 1, MAX_JOB_COUNT),
   /** Partitions of the chunk topic when the API creates it (an existing topic keeps its own). */
   KAFKA_PARTITIONS: env.int(12, 1, 1000),
+  /** Seconds a cached listing page lives; changes to users invalidate pages at once, this bounds the rest. */
+  CACHE_TTL_SECONDS: env.int(30, 1, 86_400),
+  /** Origins allowed by CORS (comma-separated; `*` for any). The dashboard's development origin by default. */
+  CORS_ORIGINS: env.list('http://localhost:4200,http://127.0.0.1:4200'),
+  /** When set, mutating routes require this value in the `x-api-key` header. */
+  API_KEY: z.string().min(16, 'API_KEY must be at least 16 characters').optional(),
+  /** Requests per minute per client on mutating routes (0 turns the limit off). */
+  RATE_LIMIT_MUTATIONS_PER_MINUTE: env.int(600, 0, 1_000_000),
+  /** Generation requests per minute per client (0 turns the limit off). */
+  RATE_LIMIT_GENERATE_PER_MINUTE: env.int(30, 0, 1_000_000),
+  /** Largest request body accepted. */
+  BODY_LIMIT: env.str('100kb'),
 };
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

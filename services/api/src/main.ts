@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Topics, topicSpecs, type JobView, type PlatformEvent } from '@userforge/contracts';
+import { Topics, encodeMessage, topicSpecs, type ContractTopic, type JobView, type PlatformEvent } from '@userforge/contracts';
 import { JobRepository, subscribeEvents, toJobView, tryPublishEvent } from '@userforge/jobs';
 import {
   connectMongo,
@@ -15,6 +15,8 @@ import {
   type Redis,
 } from '@userforge/platform';
 import type { Producer } from 'kafkajs';
+import { Router } from 'express';
+import { ActivityRepository, UserTallyRepository } from '@userforge/users';
 import type { Connection } from 'mongoose';
 import { createApp } from './app';
 import { loadApiConfig, type ApiConfig } from './config';
@@ -22,6 +24,12 @@ import { JobPublisher } from './domain/job-publisher';
 import { EventHub } from './events';
 import { eventsRoutes } from './http/events.routes';
 import { jobsRoutes } from './http/jobs.routes';
+import { buildOpenApiDocument, openapiRoutes } from './http/openapi';
+import { corsFor, rateLimit, requireApiKey, securityHeaders } from './http/security';
+import { usersRoutes } from './http/users.routes';
+import { PageCache } from './data/page-cache';
+import { TallyReader } from './data/tally-reader';
+import { UserRepository } from './data/user.repository';
 
 export interface RunningApi {
   port: number;
@@ -40,8 +48,10 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
   let producer: Producer | undefined;
   let publisher: JobPublisher | undefined;
   let server: Server | undefined;
+  let healTimer: NodeJS.Timeout | undefined;
 
   const stop = async () => {
+    if (healTimer) clearInterval(healTimer);
     await publisher?.stop().catch((err: unknown) => logger.warn({ err }, 'publisher stop failed'));
     if (server) {
       // Stop accepting, end the event streams (clients reconnect elsewhere), let requests in flight
@@ -97,6 +107,32 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     publisher.startAdopting();
 
     const jobDeps = { jobs, publisher, onProgress: announce };
+
+    const db = mongo.db!;
+    const userRepo = new UserRepository(db);
+    const tallyRepo = new UserTallyRepository(db, redis);
+    const activities = new ActivityRepository(db, redis);
+    await activities.ensureIndexes();
+    const redisReady = () => redis?.status === 'ready';
+    const tallyReader = new TallyReader(tallyRepo, redisReady);
+    const cache = new PageCache(redis, config.CACHE_TTL_SECONDS, tallyRepo.keys);
+    // Deltas whose Redis step failed (Redis down) are applied here; after Redis lost its data, all are.
+    const heal = () =>
+      redisReady()
+        ? tallyRepo.heal().then((n) => n && logger.info({ applied: n }, 'user tally healed'), (err: unknown) => logger.warn({ err }, 'tally heal failed'))
+        : Promise.resolve();
+    await heal();
+    healTimer = setInterval(() => void heal(), 30_000);
+    healTimer.unref();
+    const publish = async (topic: string, key: string, message: object) => {
+      await producer!.send({ topic, acks: -1, messages: [{ key, value: encodeMessage(topic as ContractTopic, message as never) }] });
+    };
+    const apiKey = requireApiKey(config.API_KEY);
+    const mutationGuard = [apiKey, rateLimit({ windowMs: 60_000, max: config.RATE_LIMIT_MUTATIONS_PER_MINUTE, name: 'write' })];
+    const generateGuard = [apiKey, rateLimit({ windowMs: 60_000, max: config.RATE_LIMIT_GENERATE_PER_MINUTE, name: 'generate' })];
+    const guards = Router();
+    guards.post(['/v1/jobs', '/v1/jobs/:id/cancel', '/v1/generate/users/random/:count'], ...generateGuard);
+    guards.get('/v1/generate/users/random/:count', ...generateGuard);
     const app = createApp({
       logger,
       registry,
@@ -104,8 +140,25 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
         mongo: () => pingMongo(mongo!),
         redis: async () => void (await redis!.ping()),
       },
+      front: [securityHeaders(), corsFor(config.CORS_ORIGINS)],
+      bodyLimit: config.BODY_LIMIT,
       routers: [
+        openapiRoutes(buildOpenApiDocument({ maxJobCount: config.MAX_JOB_COUNT, version: '0.1.0' })),
+        guards,
         jobsRoutes(jobDeps, config.MAX_JOB_COUNT),
+        usersRoutes({
+          list: { users: userRepo, tally: tallyReader },
+          users: {
+            users: userRepo,
+            tally: { record: (delta) => tallyRepo.record(delta), snapshot: () => tallyReader.snapshot() },
+            sequence: { reserve: (n) => jobs.reserveSequence(n) },
+            activities,
+            publish,
+            invalidateListings: () => cache.invalidate(),
+          },
+          cache,
+          guard: mutationGuard,
+        }),
         eventsRoutes(hub, async () => (await jobs.findActive()).map((job) => ({ type: 'job', job: toJobView(job) }))),
       ],
     });

@@ -5,6 +5,8 @@ export const consumerConfigShape = {
   /** Port of the consumer's own /metrics and /healthz endpoints. */
   METRICS_PORT: env.port(9101),
   KAFKA_GROUP_ID: env.str('userforge-user-generator'),
+  /** Group of the user-event consumer (activity, deletions). */
+  KAFKA_EVENTS_GROUP_ID: env.str('userforge-user-events'),
   /**
    * Where a brand-new consumer group starts: the beginning of the topic (the safe default: chunks
    * published before any consumer ever ran are not skipped) or only new messages.

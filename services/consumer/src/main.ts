@@ -1,5 +1,6 @@
 import { Topics, encodeMessage, topicSpecs } from '@userforge/contracts';
 import { JobRepository, toJobView, tryPublishEvent } from '@userforge/jobs';
+import { ActivityRepository, UserTallyRepository } from '@userforge/users';
 import {
   connectMongo,
   createKafka,
@@ -19,6 +20,7 @@ import { loadConsumerConfig, type ConsumerConfig } from './config';
 import { UserWriteRepository } from './data/user.repository';
 import { processChunk } from './domain/process-chunk';
 import { randomUsersHandler } from './kafka/randomusers.handler';
+import { USER_EVENT_TOPICS, userEventsHandler } from './kafka/user-events.handler';
 import { createConsumerMetrics } from './metrics';
 
 export interface RunningConsumer {
@@ -41,6 +43,7 @@ export async function start(
   let redis: Redis | undefined;
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
+  let eventsConsumer: Consumer | undefined;
   let admin: Admin | undefined;
   let ops: OpsServer | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
@@ -52,6 +55,7 @@ export async function start(
     // Leaving the group waits for the chunks in hand, but kafkajs no longer commits once stopping:
     // they are redone by the partition's next owner, which idempotency makes harmless.
     await consumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'));
+    await eventsConsumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'events consumer disconnect failed'));
     await producer?.disconnect().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);
     await ops?.close();
@@ -66,6 +70,9 @@ export async function start(
     const jobs = new JobRepository(db);
     await Promise.all([users.ensureIndexes(), jobs.ensureIndexes()]);
     redis = await connectRedis(config.REDIS_URL, logger); // unreachable Redis only costs live events
+    const tally = new UserTallyRepository(db, redis);
+    const activities = new ActivityRepository(db, redis);
+    await activities.ensureIndexes();
 
     await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -94,6 +101,7 @@ export async function start(
           {
             users,
             jobs,
+            tally,
             heartbeat,
             batchSize: config.INSERT_BATCH_SIZE,
             onProgress: (job) => {
@@ -120,6 +128,27 @@ export async function start(
       isStopping: () => stopping,
     });
     await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY, eachMessage: handler });
+
+    // User events get their own group, so a queue of chunks never holds up activity or deletions.
+    eventsConsumer = kafka.consumer({ groupId: config.KAFKA_EVENTS_GROUP_ID, sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS });
+    eventsConsumer.on(eventsConsumer.events.CRASH, ({ payload }) => {
+      logger.error({ err: payload.error, restart: payload.restart }, 'events consumer crashed');
+      if (!payload.restart && !stopping) onFatal(payload.error);
+    });
+    await eventsConsumer.connect();
+    await eventsConsumer.subscribe({ topics: [...USER_EVENT_TOPICS], fromBeginning: config.KAFKA_FROM_BEGINNING });
+    await eventsConsumer.run({
+      autoCommit: false,
+      eachMessage: userEventsHandler({
+        users,
+        activities,
+        logger,
+        deadLetter: async (letter, key) => {
+          await producer!.send({ topic: Topics.userCreateBulkDlq, acks: -1, messages: [{ key, value: encodeMessage(Topics.userCreateBulkDlq, letter) }] });
+        },
+        commit: (topic, partition, offset) => eventsConsumer!.commitOffsets([{ topic, partition, offset }]),
+      }),
+    });
 
     admin = kafka.admin();
     await admin.connect();

@@ -1,4 +1,4 @@
-import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db, type ObjectId } from 'mongodb';
 import type { UserDocument } from '@userforge/users';
 
 const DUPLICATE_KEY = 11000;
@@ -7,6 +7,8 @@ const DUPLICATE_KEY = 11000;
 export const USER_INDEXES = [
   { key: { email: 1 }, name: 'email_unique', unique: true },
   { key: { jobId: 1 }, name: 'by_job' },
+  // Listing order and page positions (see the user tally); also the keyset cursor.
+  { key: { seq: 1 }, name: 'by_seq' },
 ] as const;
 
 export class UserWriteRepository {
@@ -17,6 +19,11 @@ export class UserWriteRepository {
 
   async ensureIndexes(): Promise<void> {
     for (const { key, ...options } of USER_INDEXES) await this.users.createIndex(key, options);
+  }
+
+  /** Moves `lastActive` forward (never back). False when the user does not exist. */
+  async touchLastActive(userId: ObjectId, at: Date): Promise<boolean> {
+    return (await this.users.updateOne({ _id: userId }, { $max: { lastActive: at } })).matchedCount === 1;
   }
 
   /**

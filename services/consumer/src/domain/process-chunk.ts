@@ -1,10 +1,12 @@
 import type { GenerateChunk, JobView } from '@userforge/contracts';
 import { toJobView, type JobRepository } from '@userforge/jobs';
-import { generateChunk, type UserDocument } from '@userforge/users';
+import { TallyBuilder, generateChunk, type TallyDelta, type UserDocument } from '@userforge/users';
 
 export interface ChunkDeps {
   users: { insertIgnoringDuplicates(users: UserDocument[]): Promise<number> };
   jobs: Pick<JobRepository, 'stateOf' | 'recordChunkDone'>;
+  /** Records the chunk's users in the tally (counts by country, gender, sequence slice), once. */
+  tally: { record(delta: TallyDelta): Promise<unknown> };
   /** Called between insert batches: keeps the consumer's group membership alive during long chunks. */
   heartbeat: () => Promise<void>;
   onProgress: (job: JobView) => void;
@@ -29,10 +31,14 @@ export async function processChunk(deps: ChunkDeps, chunk: GenerateChunk): Promi
   if (state === 'succeeded') return { kind: 'skipped', reason: 'job already succeeded' };
 
   let inserted = 0;
+  const tally = new TallyBuilder();
   for (const batch of generateChunk(chunk, deps.batchSize)) {
     inserted += await deps.users.insertIgnoringDuplicates(batch);
+    for (const user of batch) tally.add(user);
     await deps.heartbeat();
   }
+  // Before the marker: a crash in between redoes the chunk, and the tally ignores the repeat.
+  await deps.tally.record(tally.build(`chunk:${chunk.jobId}:${chunk.chunkIndex}`, now()));
   const { job, completed } = await deps.jobs.recordChunkDone(
     { jobId: chunk.jobId, chunkIndex: chunk.chunkIndex, count: chunk.count },
     now(),

@@ -1,0 +1,146 @@
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Redis } from 'ioredis';
+import { incrementsOf, type TallyDelta } from './tally';
+
+const DUPLICATE_KEY = 11000;
+
+/** Redis keys of a database's tally (named after the database, so several can share one Redis). */
+export function tallyKeys(dbName: string) {
+  const p = `uf:${dbName}:`;
+  return {
+    applied: `${p}tally:applied`,
+    totals: `${p}tally:totals`,
+    coarse: `${p}tally:coarse`,
+    fine: `${p}tally:fine`,
+    /** Bumped with every applied delta: part of every cached listing's key. */
+    version: `${p}users:version`,
+    pages: `${p}users:page:`,
+  };
+}
+
+/** Applies a delta once: the id joins the applied set, or nothing happens. */
+const APPLY_SCRIPT = `
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+for i = 2, #ARGV, 3 do
+  redis.call('HINCRBY', KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2])
+end
+redis.call('INCR', KEYS[5])
+return 1`;
+
+const HASH_KEY_INDEX = { totals: 2, coarse: 3, fine: 4 } as const;
+
+export interface TallySnapshot {
+  users: number;
+  countries: Map<string, number>;
+  genders: Map<string, number>;
+}
+
+/** Folds deltas into the numbers they add up to (used when Redis is unavailable, and by tests). */
+export function foldDeltas(deltas: Iterable<Pick<TallyDelta, 'total' | 'seqs' | 'countries' | 'genders'>>) {
+  const totals = new Map<string, number>();
+  const coarse = new Map<number, number>();
+  const fine = new Map<number, number>();
+  for (const delta of deltas) {
+    for (const { hash, field, by } of incrementsOf(delta)) {
+      if (hash === 'totals') totals.set(field, (totals.get(field) ?? 0) + by);
+      else {
+        const map = hash === 'coarse' ? coarse : fine;
+        map.set(Number(field), (map.get(Number(field)) ?? 0) + by);
+      }
+    }
+  }
+  return { snapshot: snapshotOf(totals), coarse, fine };
+}
+
+function snapshotOf(totals: Map<string, number>): TallySnapshot {
+  const countries = new Map<string, number>();
+  const genders = new Map<string, number>();
+  for (const [field, n] of totals) {
+    if (n <= 0) continue;
+    if (field.startsWith('country:')) countries.set(field.slice(8), n);
+    else if (field.startsWith('gender:')) genders.set(field.slice(7), n);
+  }
+  return { users: totals.get('users') ?? 0, countries, genders };
+}
+
+/**
+ * The tally's truth is the `user_tally` collection (one document per change, unique id); Redis
+ * holds the sums, applied exactly once per delta by a script. A delta whose Redis step failed is
+ * applied later by `heal()`, which also rebuilds the sums after Redis lost its data.
+ */
+export class UserTallyRepository {
+  readonly deltas: Collection<TallyDelta>;
+  readonly keys: ReturnType<typeof tallyKeys>;
+
+  constructor(
+    db: Db,
+    private readonly redis: Redis,
+  ) {
+    this.deltas = db.collection<TallyDelta>('user_tally');
+    this.keys = tallyKeys(db.databaseName);
+  }
+
+  /** Stores the delta (once) and applies it to Redis; a Redis failure is left for `heal()`. */
+  async record(delta: TallyDelta): Promise<{ appliedNow: boolean }> {
+    try {
+      await this.deltas.insertOne(delta);
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+    }
+    try {
+      await this.apply(delta);
+      return { appliedNow: true };
+    } catch {
+      return { appliedNow: false };
+    }
+  }
+
+  async apply(delta: TallyDelta): Promise<boolean> {
+    const args: (string | number)[] = [delta._id];
+    for (const { hash, field, by } of incrementsOf(delta)) args.push(HASH_KEY_INDEX[hash], field, by);
+    const keys = [this.keys.applied, this.keys.totals, this.keys.coarse, this.keys.fine, this.keys.version];
+    return (await this.redis.eval(APPLY_SCRIPT, keys.length, ...keys, ...args)) === 1;
+  }
+
+  /** Applies every stored delta Redis has not seen. Returns how many were applied. */
+  async heal(): Promise<number> {
+    let applied = 0;
+    let batch: TallyDelta[] = [];
+    const flush = async () => {
+      if (!batch.length) return;
+      const seen = await this.redis.smismember(this.keys.applied, ...batch.map((d) => d._id));
+      for (let i = 0; i < batch.length; i++) if (!seen[i] && (await this.apply(batch[i]!))) applied++;
+      batch = [];
+    };
+    for await (const delta of this.deltas.find({})) {
+      batch.push(delta);
+      if (batch.length === 500) await flush();
+    }
+    await flush();
+    return applied;
+  }
+
+  /** The sums straight from the deltas (slow path for when Redis is down). */
+  async foldFromDatabase() {
+    return foldDeltas(await this.deltas.find({}).toArray());
+  }
+
+  async snapshot(): Promise<TallySnapshot> {
+    const totals = await this.redis.hgetall(this.keys.totals);
+    return snapshotOf(new Map(Object.entries(totals).map(([k, v]) => [k, Number(v)])));
+  }
+
+  async coarse(): Promise<Map<number, number>> {
+    const raw = await this.redis.hgetall(this.keys.coarse);
+    return new Map(Object.entries(raw).map(([k, v]) => [Number(k), Number(v)]));
+  }
+
+  async fine(slices: number[]): Promise<Map<number, number>> {
+    const raw = await this.redis.hmget(this.keys.fine, ...slices.map(String));
+    return new Map(slices.map((s, i) => [s, Number(raw[i] ?? 0)]));
+  }
+
+  async version(): Promise<string> {
+    return (await this.redis.get(this.keys.version)) ?? '0';
+  }
+}

@@ -1,0 +1,133 @@
+import type { ListUsersQuery, PaginatedData, UserView } from '@userforge/contracts';
+import { AppError } from '@userforge/platform';
+import { FINE_PER_COARSE, FINE_SLICE, locate, locateFine, type TallySnapshot, type UserDocument } from '@userforge/users';
+import type { FindOptions, UserFilter } from '../data/user.repository';
+import { toUserView } from './user-view';
+
+/** Deepest position reachable by page number when filtering (which cannot use the tally): use `after` beyond. */
+export const MAX_FILTERED_OFFSET = 10_000;
+
+export interface ListDeps {
+  users: { find(filter: UserFilter, options: FindOptions): Promise<UserDocument[]> };
+  tally: {
+    snapshot(): Promise<TallySnapshot>;
+    coarse(): Promise<Map<number, number>>;
+    fine(slices: number[]): Promise<Map<number, number>>;
+  };
+}
+
+/**
+ * The MongoDB filter for a validated query. Only equality and ranges on fixed fields with plain
+ * string values are built here, so nothing a client sends can become an operator.
+ */
+export function buildUserFilter(q: Pick<ListUsersQuery, 'email' | 'name' | 'country' | 'gender' | 'search'>): UserFilter | null {
+  const filter: Record<string, unknown> = {};
+  if (q.email !== undefined) {
+    if (q.search !== undefined && !q.email.startsWith(q.search)) return null; // cannot match anything
+    filter.email = q.email;
+  } else if (q.search !== undefined) {
+    // Prefix search on the email, which starts with `first.last`: served by the unique email index.
+    filter.email = { $gte: q.search, $lt: `${q.search}\uffff` };
+  }
+  if (q.name !== undefined) {
+    const [first, ...rest] = q.name.split(/\s+/);
+    filter['name.first'] = first;
+    if (rest.length) filter['name.last'] = rest.join(' ');
+  }
+  if (q.country !== undefined) filter['address.country'] = q.country;
+  if (q.gender !== undefined) filter.gender = q.gender;
+  return filter as UserFilter;
+}
+
+type Cursor = { s: number } | { e: string };
+
+export function encodeCursor(user: UserDocument, field: 'seq' | 'email'): string {
+  const cursor: Cursor = field === 'seq' ? { s: user.seq } : { e: user.email };
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+export function decodeCursor(raw: string, field: 'seq' | 'email'): number | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  const c = parsed as Partial<Record<'s' | 'e', unknown>> | null;
+  if (field === 'seq' && c && Number.isSafeInteger(c.s) && (c.s as number) >= 0) return c.s as number;
+  if (field === 'email' && c && typeof c.e === 'string' && c.e.length <= 254) return c.e;
+  throw AppError.badRequest(`invalid query: after: not a cursor of this listing (sort=${field === 'seq' ? 'seq or -seq' : 'email'})`, undefined, 'validation_failed');
+}
+
+/** Total for a filter, when the tally knows it without counting. */
+export function knownTotal(q: ListUsersQuery, tally: TallySnapshot): number | null {
+  const filters = (['email', 'name', 'country', 'gender', 'search'] as const).filter((k) => q[k] !== undefined);
+  if (filters.length === 0) return tally.users;
+  if (filters.length === 1 && q.country !== undefined) return tally.countries.get(q.country) ?? 0;
+  if (filters.length === 1 && q.gender !== undefined) return tally.genders.get(q.gender) ?? 0;
+  return null;
+}
+
+/**
+ * A page of users. `after` continues from a cursor (keyset). A page number without filters is
+ * turned into a position through the tally, so page 100,000 costs one indexed range read plus a
+ * skip of under 100 entries; with filters, page numbers reach MAX_FILTERED_OFFSET.
+ */
+export async function listUsers(deps: ListDeps, q: ListUsersQuery): Promise<PaginatedData<UserView>> {
+  const field = q.sort === 'email' ? 'email' : 'seq';
+  const dir = q.sort === '-seq' ? -1 : 1;
+  const sort = { field, dir } as const;
+  const filter = buildUserFilter(q);
+  const tally = await deps.tally.snapshot();
+  const total = knownTotal(q, tally);
+  const page = (rows: UserDocument[]): PaginatedData<UserView> => ({
+    data: rows.slice(0, q.limit).map(toUserView),
+    page: q.page,
+    limit: q.limit,
+    total: total ?? (q.email !== undefined && q.page === 1 && !q.after ? Math.min(rows.length, 1) : null),
+    next: rows.length > q.limit ? encodeCursor(rows[q.limit - 1]!, field) : null,
+  });
+  if (filter === null) return page([]);
+
+  if (q.after !== undefined) {
+    const from = decodeCursor(q.after, field);
+    const range = dir === 1 ? { $gt: from } : { $lt: from };
+    return page(await deps.users.find({ ...filter, [field]: range } as UserFilter, { sort, limit: q.limit + 1 }));
+  }
+
+  const offset = (q.page - 1) * q.limit;
+  const unfiltered = Object.keys(filter).length === 0;
+  if (!unfiltered || field === 'email') {
+    if (offset > MAX_FILTERED_OFFSET) {
+      throw AppError.badRequest(
+        `invalid query: page: with filters or sort=email, pages reach item ${MAX_FILTERED_OFFSET}; continue with the 'after' cursor of the previous page`,
+        undefined,
+        'validation_failed',
+      );
+    }
+    return page(await deps.users.find(filter, { sort, skip: offset, limit: q.limit + 1 }));
+  }
+
+  if (offset >= tally.users) return page([]);
+  if (dir === 1) {
+    const at = await positionOfRank(deps, offset);
+    if (!at) return page([]);
+    return page(await deps.users.find({ seq: { $gte: at.fineSlice * FINE_SLICE } } as UserFilter, { sort, skip: at.skip, limit: q.limit + 1 }));
+  }
+  // Descending: the page starts at ascending rank `users - 1 - offset`.
+  const at = await positionOfRank(deps, tally.users - 1 - offset);
+  const [first] = at
+    ? await deps.users.find({ seq: { $gte: at.fineSlice * FINE_SLICE } } as UserFilter, { sort: { field: 'seq', dir: 1 }, skip: at.skip, limit: 1 })
+    : [];
+  if (!first) return page([]);
+  return page(await deps.users.find({ seq: { $lte: first.seq } } as UserFilter, { sort, limit: q.limit + 1 }));
+}
+
+/** Where the user at a zero-based rank (ascending) sits: a fine slice of the tally and a skip under 100. */
+async function positionOfRank(deps: ListDeps, rank: number) {
+  const coarse = locate(rank, await deps.tally.coarse());
+  if (!coarse) return null;
+  const firstFine = coarse.coarseSlice * FINE_PER_COARSE;
+  const fine = await deps.tally.fine(Array.from({ length: FINE_PER_COARSE }, (_, i) => firstFine + i));
+  return locateFine(coarse.rest, coarse.coarseSlice, fine);
+}

@@ -1,0 +1,50 @@
+import Bowser from 'bowser';
+import { ObjectId } from 'mongodb';
+import type { UserActivityMessage, UserDeletedMessage } from '@userforge/contracts';
+import type { ActivityDocument } from '@userforge/users';
+
+export interface UserEventDeps {
+  users: { touchLastActive(userId: ObjectId, at: Date): Promise<boolean> };
+  activities: {
+    insert(doc: ActivityDocument): Promise<void>;
+    count(doc: ActivityDocument): Promise<void>;
+    forgetUser(userId: ObjectId): Promise<number>;
+  };
+}
+
+/** Device class, browser and OS from a User-Agent; `unknown` where it says nothing. */
+export function parseUserAgent(userAgent: string): { device: string; browser: string; os: string } {
+  if (!userAgent.trim()) return { device: 'unknown', browser: 'unknown', os: 'unknown' };
+  const parsed = Bowser.parse(userAgent);
+  return {
+    device: parsed.platform.type ?? 'unknown',
+    browser: parsed.browser.name ?? 'unknown',
+    os: parsed.os.name ?? 'unknown',
+  };
+}
+
+/**
+ * Stores an activity with its parsed device, moves the user's `lastActive` forward and counts it.
+ * An activity of a user who no longer exists is dropped. Every step tolerates being repeated.
+ */
+export async function recordActivity(deps: UserEventDeps, message: UserActivityMessage): Promise<'stored' | 'user-gone'> {
+  const userId = new ObjectId(message.userId);
+  const at = new Date(message.at);
+  if (!(await deps.users.touchLastActive(userId, at))) return 'user-gone';
+  const doc: ActivityDocument = {
+    _id: new ObjectId(message.activityId),
+    userId,
+    type: message.type,
+    at,
+    ...parseUserAgent(message.userAgent),
+    userAgent: message.userAgent,
+  };
+  await deps.activities.insert(doc);
+  await deps.activities.count(doc);
+  return 'stored';
+}
+
+/** A deleted user's activity goes, and with it the user's share of the statistics. */
+export async function forgetDeletedUser(deps: UserEventDeps, message: UserDeletedMessage): Promise<number> {
+  return deps.activities.forgetUser(new ObjectId(message.userId));
+}
