@@ -139,6 +139,7 @@ export class ActivityRepository {
     ]);
     const topUsers: { userId: string; count: number }[] = [];
     for (let i = 0; i < top.length; i += 2) topUsers.push({ userId: top[i]!, count: Number(top[i + 1]) });
+    topUsers.sort((a, b) => b.count - a.count || (a.userId < b.userId ? -1 : 1)); // ties by id, as elsewhere
     return {
       totalActivityEvents: Number(total ?? 0),
       activeUsers: { daily, weekly, monthly },

@@ -10,8 +10,8 @@ export const apiConfigShape = {
   MAX_JOB_COUNT: env.int(MAX_JOB_COUNT, 1, MAX_JOB_COUNT),
   /** Partitions of the chunk topic when the API creates it (an existing topic keeps its own). */
   KAFKA_PARTITIONS: env.int(12, 1, 1000),
-  /** Seconds a cached listing page lives; changes to users invalidate pages at once, this bounds the rest. */
-  CACHE_TTL_SECONDS: env.int(30, 1, 86_400),
+  /** Seconds a cached listing page lives; changes to users invalidate pages at once, this bounds the rest. 0 turns the cache off. */
+  CACHE_TTL_SECONDS: env.int(30, 0, 86_400),
   /** Origins allowed by CORS (comma-separated; `*` for any). The dashboard's development origin by default. */
   CORS_ORIGINS: env.list('http://localhost:4200,http://127.0.0.1:4200'),
   /** When set, mutating routes require this value in the `x-api-key` header. */

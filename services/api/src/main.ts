@@ -122,6 +122,7 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
         ? tallyRepo.heal().then((n) => n && logger.info({ applied: n }, 'user tally healed'), (err: unknown) => logger.warn({ err }, 'tally heal failed'))
         : Promise.resolve();
     await heal();
+    redis.on('ready', () => void heal()); // catch up at once when Redis returns
     healTimer = setInterval(() => void heal(), 30_000);
     healTimer.unref();
     const publish = async (topic: string, key: string, message: object) => {

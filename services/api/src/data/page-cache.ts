@@ -23,7 +23,7 @@ export class PageCache {
 
   async get(key: string, build: () => Promise<unknown>): Promise<{ body: string; status: CacheStatus }> {
     let version: string | null = null;
-    if (this.redis.status === 'ready') {
+    if (this.ttlSeconds > 0 && this.redis.status === 'ready') {
       try {
         const [v, cached] = (await this.redis.eval(GET_SCRIPT, 1, this.keys.version, this.keys.pages, key)) as [string, string | null];
         if (cached) return { body: cached, status: 'HIT' };

@@ -10,7 +10,9 @@ export interface FindOptions {
 
 export class EmailTakenError extends Error {}
 
-const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+// FerretDB reports a unique-index violation on update as InternalError (code 1) naming PostgreSQL's error.
+const isDuplicate = (err: unknown) =>
+  err instanceof MongoServerError && (err.code === 11000 || (err.code === 1 && /duplicate key|unique constraint/i.test(err.message)));
 
 /** Reads and single-user writes of the users collection. Filters come only from `buildUserFilter`. */
 export class UserRepository {
@@ -38,6 +40,10 @@ export class UserRepository {
   }
 
   async update(id: ObjectId, changes: Partial<UserDocument>): Promise<UserDocument | null> {
+    if (changes.email !== undefined) {
+      const holder = await this.users.findOne({ email: changes.email });
+      if (holder && !holder._id.equals(id)) throw new EmailTakenError(changes.email);
+    }
     try {
       const { matchedCount } = await this.users.updateOne({ _id: id }, { $set: changes });
       if (matchedCount === 0) return null;

@@ -8,7 +8,7 @@ import {
 } from '@userforge/contracts';
 import { AppError, parseInput } from '@userforge/platform';
 import type { PageCache } from '../data/page-cache';
-import { listUsers, type ListDeps } from '../domain/list-users';
+import { knownTotal, listUsers, type ListDeps } from '../domain/list-users';
 import {
   createUser,
   deleteUser,
@@ -56,6 +56,12 @@ export function usersRoutes(deps: UsersRouteDeps): Router {
   };
   router.get('/v1/users', list);
   router.get('/v1/user', list); // the original route
+
+  // The total alone (same filters as the listing; null when a combination cannot be counted cheaply).
+  router.get('/v1/users/count', async (req, res) => {
+    const query = parseInput(listUsersQuerySchema, req.query, 'query');
+    res.json({ total: knownTotal(query, await deps.list.tally.snapshot()) });
+  });
 
   router.get('/v1/stats', async (_req, res) => {
     res.json(await statistics(deps.users));
