@@ -102,6 +102,8 @@ export function moveDelta(
 export interface Position {
   fineSlice: number;
   skip: number;
+  /** Every sequence number of the slice is present, so the item's own number is `slice start + skip`. */
+  full: boolean;
 }
 
 /**
@@ -126,7 +128,7 @@ export function locateFine(rest: number, coarseSlice: number, fine: ReadonlyMap<
   for (let slice = first; slice < first + FINE_PER_COARSE; slice++) {
     const n = fine.get(slice) ?? 0;
     if (n <= 0) continue;
-    if (rest < seen + n) return { fineSlice: slice, skip: rest - seen };
+    if (rest < seen + n) return { fineSlice: slice, skip: rest - seen, full: n === FINE_SLICE };
     seen += n;
   }
   return null;

@@ -105,6 +105,12 @@ describe('users API: listing, cache, CRUD, activity, statistics (real servers)',
     expect(deep.body.data.map((u) => u.seq)).toEqual(seqs.slice(249 * 7, 250 * 7));
     const desc = await get('/v1/users?limit=9&page=40&sort=-seq');
     expect(desc.body.data.map((u) => u.seq)).toEqual([...seqs].reverse().slice(39 * 9, 40 * 9));
+    // A hole in the middle (a deleted user): positions after it shift by one, in both directions.
+    const gone = (await db.collection('users').findOne({ seq: seqs[1000] }))!;
+    expect((await fetch(`${base}/v1/users/${String(gone._id)}`, { method: 'DELETE' })).status).toBe(204);
+    const left = seqs.filter((s) => s !== seqs[1000]);
+    expect((await get('/v1/users?limit=7&page=143')).body.data.map((u) => u.seq)).toEqual(left.slice(142 * 7, 143 * 7));
+    expect((await get('/v1/users?limit=9&page=222&sort=-seq')).body.data.map((u) => u.seq)).toEqual([...left].reverse().slice(221 * 9, 222 * 9));
     const past = await get('/v1/users?limit=10&page=301');
     expect(past.body.data).toEqual([]);
     expect(past.body.next).toBeNull();

@@ -109,18 +109,21 @@ export async function listUsers(deps: ListDeps, q: ListUsersQuery): Promise<Pagi
   }
 
   if (offset >= tally.users) return page([]);
+  const at = await positionOfRank(deps, dir === 1 ? offset : tally.users - 1 - offset);
+  if (!at) return page([]);
+  // In a slice with no holes the item's sequence number is known: no skip at all.
+  const from = at.full ? { seq: at.fineSlice * FINE_SLICE + at.skip, skip: 0 } : { seq: at.fineSlice * FINE_SLICE, skip: at.skip };
   if (dir === 1) {
-    const at = await positionOfRank(deps, offset);
-    if (!at) return page([]);
-    return page(await deps.users.find({ seq: { $gte: at.fineSlice * FINE_SLICE } } as UserFilter, { sort, skip: at.skip, limit: q.limit + 1 }));
+    return page(await deps.users.find({ seq: { $gte: from.seq } } as UserFilter, { sort, skip: from.skip, limit: q.limit + 1 }));
   }
-  // Descending: the page starts at ascending rank `users - 1 - offset`.
-  const at = await positionOfRank(deps, tally.users - 1 - offset);
-  const [first] = at
-    ? await deps.users.find({ seq: { $gte: at.fineSlice * FINE_SLICE } } as UserFilter, { sort: { field: 'seq', dir: 1 }, skip: at.skip, limit: 1 })
-    : [];
-  if (!first) return page([]);
-  return page(await deps.users.find({ seq: { $lte: first.seq } } as UserFilter, { sort, limit: q.limit + 1 }));
+  // Descending: the page starts at ascending rank `users - 1 - offset` and goes down from there.
+  let start = from.seq;
+  if (!at.full) {
+    const [first] = await deps.users.find({ seq: { $gte: from.seq } } as UserFilter, { sort: { field: 'seq', dir: 1 }, skip: from.skip, limit: 1 });
+    if (!first) return page([]);
+    start = first.seq;
+  }
+  return page(await deps.users.find({ seq: { $lte: start } } as UserFilter, { sort, limit: q.limit + 1 }));
 }
 
 /** Where the user at a zero-based rank (ascending) sits: a fine slice of the tally and a skip under 100. */
