@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything userforge needs on a fresh Debian machine, and nothing twice:
-# Debian packages (Redis, Prometheus, PostgreSQL for FerretDB's optional pg backend),
+# Debian packages (Redis, Prometheus, PostgreSQL for FerretDB's pg backend, Chromium for e2e tests),
 # npm dependencies, and the cached Kafka jars and FerretDB binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,8 @@ missing=()
 command -v redis-server > /dev/null 2>&1 || missing+=(redis-server)
 command -v prometheus > /dev/null 2>&1 || missing+=(prometheus)
 ls /usr/lib/postgresql/*/bin/postgres > /dev/null 2>&1 || missing+=(postgresql)
+# Headless Chromium for the dashboard's end-to-end tests (driven by playwright-core, never downloaded).
+command -v chromium > /dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo > /dev/null 2>&1; then
     say "error: missing Debian packages: ${missing[*]} (run as root or install them yourself)"; exit 1

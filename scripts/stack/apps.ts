@@ -54,7 +54,35 @@ export function tsxCommand(entry: string): { cmd: string; args: string[] } {
   return { cmd: process.execPath, args: ['--import', 'tsx', path.join(REPO_ROOT, entry)] };
 }
 
+/** The dashboard's development server (Vite) pointed at this stack's API. */
+export function dashboardCommand(s: StackSettings): { cmd: string; args: string[]; cwd: string; env: Record<string, string> } {
+  return {
+    cmd: process.execPath,
+    args: [path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), '--port', String(s.USERFORGE_DASHBOARD_PORT), '--strictPort', '--host', '127.0.0.1'],
+    cwd: path.join(REPO_ROOT, 'dashboard'),
+    env: { VITE_API_URL: `http://127.0.0.1:${s.USERFORGE_API_PORT}` },
+  };
+}
+
+function dashboardDef(s: StackSettings): ProcessDef {
+  const command = dashboardCommand(s);
+  return {
+    name: 'dashboard',
+    ports: [s.USERFORGE_DASHBOARD_PORT],
+    portVars: ['USERFORGE_DASHBOARD_PORT'],
+    marker: `vite.js --port ${s.USERFORGE_DASHBOARD_PORT}`,
+    startTimeoutMs: 60_000,
+    prepare: () => ({ cmd: command.cmd, args: command.args, cwd: command.cwd, env: command.env }),
+    health: () => checkHttp(`http://127.0.0.1:${s.USERFORGE_DASHBOARD_PORT}/`),
+  };
+}
+
 export function appDefs(s: StackSettings): ProcessDef[] {
+  const dashboard = fs.existsSync(path.join(REPO_ROOT, 'dashboard', 'index.html')) ? [dashboardDef(s)] : [];
+  return [...appProcessDefs(s), ...dashboard];
+}
+
+function appProcessDefs(s: StackSettings): ProcessDef[] {
   return appInstances(s)
     .filter((i) => fs.existsSync(path.join(REPO_ROOT, APPS[i.app].entry)))
     .map((i) => {
@@ -70,7 +98,12 @@ export function appDefs(s: StackSettings): ProcessDef[] {
           cmd,
           args: [...args, `--instance=${i.id}`],
           cwd: REPO_ROOT,
-          env: { ...appEnv(s), [APPS[i.app].portEnv]: String(i.port), NODE_ENV: 'development' },
+          env: {
+            ...appEnv(s),
+            [APPS[i.app].portEnv]: String(i.port),
+            NODE_ENV: 'development',
+            ...(i.app === 'api' ? { PROMETHEUS_URL: `http://127.0.0.1:${s.USERFORGE_PROMETHEUS_PORT}` } : {}),
+          },
         }),
         health: () => checkHttp(`http://127.0.0.1:${i.port}/healthz`),
       };

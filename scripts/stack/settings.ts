@@ -28,6 +28,8 @@ export const stackShape = {
   USERFORGE_REDIS_PORT: env.port(6379),
   USERFORGE_PROMETHEUS_PORT: env.port(9090),
   USERFORGE_API_PORT: env.port(9000),
+  /** The dashboard's development server (`npm start dashboard`, `stack:up --apps`). */
+  USERFORGE_DASHBOARD_PORT: env.port(4200),
   /** Generation consumers started by `stack:up --apps`; instance i serves metrics on the base port + i. */
   USERFORGE_CONSUMERS: env.int(2, 1, 32),
   USERFORGE_CONSUMER_METRICS_PORT: env.port(9101),

@@ -20,6 +20,8 @@ export const apiConfigShape = {
   RATE_LIMIT_MUTATIONS_PER_MINUTE: env.int(600, 0, 1_000_000),
   /** Generation requests per minute per client (0 turns the limit off). */
   RATE_LIMIT_GENERATE_PER_MINUTE: env.int(30, 0, 1_000_000),
+  /** Prometheus to read the dashboard's charts from; unset: the API's own live series. */
+  PROMETHEUS_URL: z.string().url('PROMETHEUS_URL must be a URL').optional(),
   /** Largest request body accepted. */
   BODY_LIMIT: env.str('100kb'),
 };

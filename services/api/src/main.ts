@@ -27,6 +27,8 @@ import { jobsRoutes } from './http/jobs.routes';
 import { buildOpenApiDocument, openapiRoutes } from './http/openapi';
 import { corsFor, rateLimit, requireApiKey, securityHeaders } from './http/security';
 import { usersRoutes } from './http/users.routes';
+import { seriesRoutes } from './http/series.routes';
+import { LiveSeries } from './domain/live-series';
 import { PageCache } from './data/page-cache';
 import { TallyReader } from './data/tally-reader';
 import { UserRepository } from './data/user.repository';
@@ -49,9 +51,11 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
   let publisher: JobPublisher | undefined;
   let server: Server | undefined;
   let healTimer: NodeJS.Timeout | undefined;
+  let sampleTimer: NodeJS.Timeout | undefined;
 
   const stop = async () => {
     if (healTimer) clearInterval(healTimer);
+    if (sampleTimer) clearInterval(sampleTimer);
     await publisher?.stop().catch((err: unknown) => logger.warn({ err }, 'publisher stop failed'));
     if (server) {
       // Stop accepting, end the event streams (clients reconnect elsewhere), let requests in flight
@@ -125,6 +129,14 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     redis.on('ready', () => void heal()); // catch up at once when Redis returns
     healTimer = setInterval(() => void heal(), 30_000);
     healTimer.unref();
+    const live = new LiveSeries();
+    const sample = async () => {
+      const [tally, active] = await Promise.all([tallyReader.snapshot(), jobs.findActive()]);
+      const waiting = active.map((j) => toJobView(j)).reduce((n, j) => n + Math.max(0, j.chunksPublished - j.chunksDone), 0);
+      live.add(Date.now(), tally.users, waiting);
+    };
+    sampleTimer = setInterval(() => void sample().catch(() => undefined), 5_000);
+    sampleTimer.unref();
     const publish = async (topic: string, key: string, message: object) => {
       await producer!.send({ topic, acks: -1, messages: [{ key, value: encodeMessage(topic as ContractTopic, message as never) }] });
     };
@@ -147,6 +159,7 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
         openapiRoutes(buildOpenApiDocument({ maxJobCount: config.MAX_JOB_COUNT, version: '0.1.0' })),
         guards,
         jobsRoutes(jobDeps, config.MAX_JOB_COUNT),
+        seriesRoutes(live, config.PROMETHEUS_URL),
         usersRoutes({
           list: { users: userRepo, tally: tallyReader },
           users: {

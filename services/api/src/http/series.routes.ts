@@ -1,0 +1,35 @@
+import { Router } from 'express';
+import { matrixToPoints, type LiveSeries, type SeriesView } from '../domain/live-series';
+
+const THROUGHPUT = 'sum(rate(userforge_users_generated_total[30s]))';
+const LAG = 'sum(userforge_kafka_consumer_lag_messages)';
+
+async function rangeQuery(prometheusUrl: string, query: string, minutes: number) {
+  const end = Math.floor(Date.now() / 1000);
+  const url = new URL('/api/v1/query_range', prometheusUrl);
+  url.search = new URLSearchParams({ query, start: String(end - minutes * 60), end: String(end), step: '5' }).toString();
+  const res = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+  if (!res.ok) throw new Error(`prometheus answered ${res.status}`);
+  return matrixToPoints(await res.json());
+}
+
+/**
+ * `GET /v1/metrics/series`: generation throughput and consumer lag over the last 15 minutes, from
+ * Prometheus when PROMETHEUS_URL is set and answers, else from the API's own samples.
+ */
+export function seriesRoutes(live: LiveSeries, prometheusUrl: string | undefined): Router {
+  const router = Router();
+  router.get('/v1/metrics/series', async (_req, res) => {
+    if (prometheusUrl) {
+      try {
+        const [throughput, lag] = await Promise.all([rangeQuery(prometheusUrl, THROUGHPUT, 15), rangeQuery(prometheusUrl, LAG, 15)]);
+        res.json({ source: 'prometheus', throughput, lag } satisfies SeriesView);
+        return;
+      } catch {
+        // fall back to the API's own series below
+      }
+    }
+    res.json(live.view());
+  });
+  return router;
+}
