@@ -16,7 +16,8 @@ function summary(passed: number, failed: number, skipped: number): string {
 }
 
 const tsc = spawnSync(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'], { cwd: root, stdio: 'inherit' });
-if (tsc.status !== 0) {
+const tscDashboard = tsc.status === 0 ? spawnSync(bin('tsc'), ['-p', 'dashboard/tsconfig.json', '--noEmit'], { cwd: root, stdio: 'inherit' }) : tsc;
+if (tsc.status !== 0 || tscDashboard.status !== 0) {
   console.error('type check failed');
   console.log(summary(0, 1, 0));
   process.exit(1);

@@ -128,7 +128,15 @@ function responseSchemas(): Record<string, Schema> {
     JobEvent: objectOf({ type: { const: 'job' }, job: ref('Job') }, 'The `data` of a `job` Server-Sent Event.'),
     Activity: objectOf({ id: str, userId: objectId, type: str, at: dateTime, device: str, browser: str, os: str }),
     ActivityPage: objectOf({ data: { type: 'array', items: ref('Activity') } }),
+    ActivityAccepted: objectOf({ id: str, userId: objectId, type: str, at: dateTime }, 'Accepted for storage; device, browser and OS are parsed when it is stored.'),
     Counted: counted,
+    UserCount: objectOf({ total: { type: ['integer', 'null'], description: 'Null when the filter combination cannot be counted without a scan.' } }),
+    Point: objectOf({ t: { type: 'string', format: 'date-time' }, value: { type: 'number' } }),
+    Series: objectOf({
+      source: { type: 'string', enum: ['prometheus', 'api'] },
+      throughput: { type: 'array', items: ref('Point'), description: 'Users stored per second.' },
+      lag: { type: 'array', items: ref('Point'), description: 'Consumer lag (messages; chunks waiting when from the API).' },
+    }),
     Stats: objectOf({
       totalUsers: int,
       totalActivityEvents: int,
@@ -222,7 +230,7 @@ export function buildOpenApiDocument(opts: { maxJobCount: number; version: strin
     parameters: queryParameters(listUsersQuerySchema),
     responses: { '200': ok('A page of users.', 'UserPage', { headers: { 'X-Cache': header('XCache') } }), ...errors(400, ...V1_ERRORS) },
   });
-  const activityAccepted = ok('Activity recorded.', 'Activity');
+  const activityAccepted = ok('Activity accepted.', 'ActivityAccepted');
 
   const paths = {
     '/healthz': {
@@ -321,6 +329,23 @@ export function buildOpenApiDocument(opts: { maxJobCount: number; version: strin
       },
     },
     '/v1/user': { get: listUsers('listUsersLegacy', 'List users (legacy alias of GET /v1/users)') },
+    '/v1/users/count': {
+      get: {
+        operationId: 'countUsers',
+        tags: ['users'],
+        summary: 'How many users match the same filters as the listing',
+        parameters: queryParameters(listUsersQuerySchema),
+        responses: { '200': ok('The total.', 'UserCount'), ...errors(400, ...V1_ERRORS) },
+      },
+    },
+    '/v1/metrics/series': {
+      get: {
+        operationId: 'getMetricsSeries',
+        tags: ['stats'],
+        summary: 'Generation throughput and consumer lag over the last 15 minutes',
+        responses: { '200': ok('Two time series.', 'Series'), ...errors(...V1_ERRORS) },
+      },
+    },
     '/v1/users/{id}': {
       get: {
         operationId: 'getUser',
