@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { PaginatedData, UserView } from '@userforge/contracts';
-import { api, errorMessage, isAbort } from '../api/client';
+import { api } from '../api/client';
+import { useAbortableLoad } from './use-abortable-load';
 import { sameListing, toListUsersQuery, type UsersViewState } from './table-state';
 
 export interface UsersPageResult {
@@ -19,33 +20,23 @@ export interface UsersPageResult {
 /** Loads the page a view asks for; a newer view aborts the older request. */
 export function useUsersPage(state: UsersViewState, reloadKey: number): UsersPageResult {
   const [result, setResult] = useState<{ page: PaginatedData<UserView>; of: UsersViewState } | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
   const cursors = useRef<{ of: UsersViewState | null; byPage: Map<number, string> }>({ of: null, byPage: new Map() });
   const key = JSON.stringify(toListUsersQuery(state));
   const latest = useRef(state);
   latest.current = state;
 
-  useEffect(() => {
-    const view = latest.current;
-    const controller = new AbortController();
-    setLoading(true);
-    api
-      .listUsers(toListUsersQuery(view), controller.signal)
-      .then((page) => {
-        if (!cursors.current.of || !sameListing(cursors.current.of, view)) cursors.current = { of: view, byPage: new Map() };
-        if (page.next) cursors.current.byPage.set(view.page + 1, page.next);
-        setResult({ page, of: view });
-        setError(null);
-        setLoading(false);
-      })
-      .catch((e: unknown) => {
-        if (isAbort(e)) return;
-        setError(errorMessage(e));
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [key, reloadKey]);
+  const { loading, error } = useAbortableLoad(
+    (signal) => {
+      const view = latest.current;
+      return api.listUsers(toListUsersQuery(view), signal).then((page) => ({ page, view }));
+    },
+    ({ page, view }) => {
+      if (!cursors.current.of || !sameListing(cursors.current.of, view)) cursors.current = { of: view, byPage: new Map() };
+      if (page.next) cursors.current.byPage.set(view.page + 1, page.next);
+      setResult({ page, of: view });
+    },
+    [key, reloadKey],
+  );
 
   const cursorFor = useCallback(
     (page: number) => (cursors.current.of && sameListing(cursors.current.of, latest.current) ? cursors.current.byPage.get(page) : undefined),

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import type { JobView, PaginatedData } from '@userforge/contracts';
-import { api, errorMessage, isAbort } from '../api/client';
+import { api, errorMessage } from '../api/client';
+import { useAbortableLoad } from '../hooks/use-abortable-load';
 import { isNewer, isTerminal } from '../api/job-state';
 import { jobColumns } from '../columns/job.columns';
 import { JobCard } from '../components/job-card';
@@ -14,30 +15,17 @@ const HISTORY_LIMIT = 10;
 function useJobHistory(page: number) {
   const store = useLiveStore();
   const [history, setHistory] = useState<PaginatedData<JobView> | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
   const [reloadKey, setReloadKey] = useState(0);
   const reload = useCallback(() => setReloadKey((k) => k + 1), []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    api
-      .listJobs(page, HISTORY_LIMIT, controller.signal)
-      .then((result) => {
-        // Also corrects live cards whose end was missed while the stream was down.
-        for (const job of result.data) store.upsert(job, false);
-        setHistory(result);
-        setError(null);
-        setLoading(false);
-      })
-      .catch((e: unknown) => {
-        if (isAbort(e)) return;
-        setError(errorMessage(e));
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [page, reloadKey, store]);
+  const { loading, error } = useAbortableLoad(
+    (signal) => api.listJobs(page, HISTORY_LIMIT, signal),
+    (result) => {
+      // Also corrects live cards whose end was missed while the stream was down.
+      for (const job of result.data) store.upsert(job, false);
+      setHistory(result);
+    },
+    [page, reloadKey, store],
+  );
 
   return { history, error, loading, reload };
 }
