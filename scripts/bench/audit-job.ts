@@ -10,11 +10,12 @@ export async function auditJob(db: Db, jobId: string, seqBase: number, count: nu
   const seen = new Uint8Array(count);
   let stored = 0;
   let duplicates = 0;
-  const cursor = db.collection('users').find({ jobId }, { projection: { _id: 0, seq: 1 }, batchSize: 50_000 });
+  // A job's users are exactly its reserved sequence range, read through the `seq` index.
+  const cursor = db.collection('users').find({ seq: { $gte: seqBase, $lt: seqBase + count } }, { projection: { _id: 0, seq: 1, jobId: 1 }, batchSize: 50_000 });
   for await (const doc of cursor) {
     stored++;
     const i = (doc.seq as number) - seqBase;
-    if (i < 0 || i >= count || seen[i]) duplicates++;
+    if (doc.jobId !== jobId || seen[i]) duplicates++;
     else seen[i] = 1;
   }
   return { stored, duplicates, missing: seen.reduce((n, v) => n + (v ? 0 : 1), 0) };

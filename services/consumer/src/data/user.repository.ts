@@ -6,10 +6,13 @@ const DUPLICATE_KEY = 11000;
 /** Indexes of the users collection. Each one costs insert throughput: see README "Indexes". */
 export const USER_INDEXES = [
   { key: { email: 1 }, name: 'email_unique', unique: true },
-  { key: { jobId: 1 }, name: 'by_job' },
-  // Listing order and page positions (see the user tally); also the keyset cursor.
+  // Listing order, page positions (see the user tally), the keyset cursor, and a job's audit (its
+  // users are exactly its reserved sequence range).
   { key: { seq: 1 }, name: 'by_seq' },
 ] as const;
+
+/** Indexes of earlier versions, dropped because nothing reads through them any more. */
+const RETIRED_INDEXES = ['by_job'];
 
 export class UserWriteRepository {
   readonly users: Collection<UserDocument>;
@@ -19,6 +22,8 @@ export class UserWriteRepository {
 
   async ensureIndexes(): Promise<void> {
     for (const { key, ...options } of USER_INDEXES) await this.users.createIndex(key, options);
+    const existing = new Set((await this.users.indexes().catch(() => [])).map((i) => i.name));
+    for (const name of RETIRED_INDEXES) if (existing.has(name)) await this.users.dropIndex(name).catch(() => undefined);
   }
 
   /** Moves `lastActive` forward (never back). False when the user does not exist. */
