@@ -23,6 +23,7 @@ import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { USER_INDEXES } from '../../services/consumer/src/data/user.repository';
 import { appEnv, tsxCommand } from '../stack/apps';
 import { auditJob } from './audit-job';
+import { waitForHttp } from '../stack/health';
 import { freePort } from '../stack/procs';
 import { REPO_ROOT, loadStackSettings } from '../stack/settings';
 
@@ -59,14 +60,6 @@ function spawnApp(entry: string, name: string, extra: Record<string, string>): C
   return spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'warn', ...extra }, stdio: ['ignore', out, out] });
 }
 
-async function waitHttp(url: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await sleep(250);
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms (logs in ${logDir})`);
-}
 
 /** Peak resident set (VmHWM) of a live process, in MB. */
 function peakRssMb(pid: number): number {
@@ -97,8 +90,8 @@ async function pipeline() {
         }),
       );
     }
-    await waitHttp(`http://127.0.0.1:${apiPort}/readyz`);
-    for (const port of consumerPorts) await waitHttp(`http://127.0.0.1:${port}/readyz`);
+    await waitForHttp(`http://127.0.0.1:${apiPort}/readyz`, 90_000, `logs in ${logDir}`);
+    for (const port of consumerPorts) await waitForHttp(`http://127.0.0.1:${port}/readyz`, 90_000, `logs in ${logDir}`);
     await sleep(2_000); // let the group settle and the new members resolve their start offsets
     log(`pipeline: ${CONSUMERS} consumers ready, starting a ${USERS}-user job`);
     const started = process.hrtime.bigint();

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { JobView } from '@userforge/contracts';
 import { appEnv, tsxCommand } from '../stack/apps';
+import { waitForHttp } from '../stack/health';
 import { freePort } from '../stack/procs';
 import { REPO_ROOT, loadStackSettings } from '../stack/settings';
 
@@ -40,20 +41,12 @@ function spawnApp(entry: string, name: string, extra: Record<string, string>): C
   return child;
 }
 
-async function waitHttp(url: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms (logs in ${logDir})`);
-}
 
 async function startApi(extra: Record<string, string> = {}): Promise<string> {
   const port = await freePort();
   spawnApp('services/api/src/main.ts', `api-${port}`, { PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_GENERATE_PER_MINUTE: '0', ...extra });
   const base = `http://127.0.0.1:${port}`;
-  await waitHttp(`${base}/readyz`);
+  await waitForHttp(`${base}/readyz`, 120_000, `logs in ${logDir}`);
   return base;
 }
 

@@ -62,6 +62,16 @@ export async function checkHttp(url: string): Promise<void> {
   if (!res.ok) throw new Error(`${url} answered ${res.status}`);
 }
 
+/** Polls `url` until it answers 2xx; the error names `hint` (such as where the logs are) on timeout. */
+export async function waitForHttp(url: string, timeoutMs: number, hint = ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await checkHttp(url).then(() => true, () => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms${hint ? ` (${hint})` : ''}`);
+}
+
 export async function checkPostgres(bin: string, port: number): Promise<void> {
   const r = spawnSync(`${bin}/pg_isready`, ['-h', '127.0.0.1', '-p', String(port), '-t', '1'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stdout.trim() || 'not ready');

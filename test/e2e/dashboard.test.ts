@@ -13,6 +13,7 @@ import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../services/consumer/src/main';
 import { loadApiConfig } from '../../services/api/src/config';
 import { start as startApi, type RunningApi } from '../../services/api/src/main';
+import { waitForHttp } from '../../scripts/stack/health';
 import { freePort } from '../../scripts/stack/procs';
 import { REPO_ROOT } from '../../scripts/stack/settings';
 import { testEnv, testMongoUrl } from '../env';
@@ -20,14 +21,6 @@ import { testEnv, testMongoUrl } from '../env';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
 
-async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}
 
 describe('dashboard end to end (headless Chromium, real services)', () => {
   let api: RunningApi;
@@ -57,7 +50,7 @@ describe('dashboard end to end (headless Chromium, real services)', () => {
       env: { ...process.env, VITE_API_URL: apiBase },
       stdio: 'ignore',
     });
-    await waitHttp(`${ui}/`);
+    await waitForHttp(`${ui}/`, 60_000);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   }, 180_000);
