@@ -5,7 +5,7 @@
  *       into the same server with the same indexes;
  *   (c) the original design: one message, one consumer, mongoose `Model.create()` on arrays of 1,000.
  * Ends with one JSON line. Usage: npm run bench:generate -- --users 1000000 [--consumers 2]
- *   [--chunk-size N] [--pipeline-only]
+ *   [--chunk-size N] [--pipeline-only | --skip-naive] [--consumer-node-args "--cpu-prof …"]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +23,7 @@ import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { USER_INDEXES } from '../../services/consumer/src/data/user.repository';
 import { appEnv, tsxCommand } from '../stack/apps';
 import { auditJob } from './audit-job';
+import { cpuSecondsByRole, cpuSnapshot } from './cpu-usage';
 import { waitForHttp } from '../stack/health';
 import { freePort } from '../stack/procs';
 import { REPO_ROOT, loadStackSettings } from '../stack/settings';
@@ -35,6 +36,10 @@ const { values } = parseArgs({
     'insert-concurrency': { type: 'string', default: '4' },
     /** Only the pipeline: for comparing settings such as --chunk-size within one session. */
     'pipeline-only': { type: 'boolean', default: false },
+    /** Pipeline and ceiling, without the (slow) original design: for A/B runs of the pipeline. */
+    'skip-naive': { type: 'boolean', default: false },
+    /** Extra Node.js flags for the consumers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+    'consumer-node-args': { type: 'string', default: '' },
   },
 });
 const USERS = Number(values.users);
@@ -42,6 +47,7 @@ const CONSUMERS = Number(values.consumers);
 const INSERT_CONCURRENCY = Number(values['insert-concurrency']);
 const CHUNK_SIZE = values['chunk-size'] ? Number(values['chunk-size']) : undefined;
 const NAIVE_USERS = Math.min(USERS, 100_000);
+const CONSUMER_NODE_ARGS = values['consumer-node-args'].split(' ').filter(Boolean);
 /** The consumer's default insert batch (INSERT_BATCH_SIZE), so the ceiling inserts the same batches. */
 const INSERT_BATCH_SIZE = loadConsumerConfig(process.env).INSERT_BATCH_SIZE;
 for (const [k, v] of Object.entries({ USERS, CONSUMERS, INSERT_CONCURRENCY })) {
@@ -57,7 +63,8 @@ const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-bench-'));
 function spawnApp(entry: string, name: string, extra: Record<string, string>): ChildProcess {
   const { cmd, args } = tsxCommand(entry);
   const out = fs.openSync(path.join(logDir, `${name}.log`), 'a');
-  return spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'warn', ...extra }, stdio: ['ignore', out, out] });
+  const nodeArgs = name.startsWith('consumer') ? CONSUMER_NODE_ARGS : [];
+  return spawn(cmd, [...nodeArgs, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'warn', ...extra }, stdio: ['ignore', out, out] });
 }
 
 
@@ -94,7 +101,8 @@ async function pipeline() {
     for (const port of consumerPorts) await waitForHttp(`http://127.0.0.1:${port}/readyz`, 90_000, `logs in ${logDir}`);
     await sleep(2_000); // let the group settle and the new members resolve their start offsets
     log(`pipeline: ${CONSUMERS} consumers ready, starting a ${USERS}-user job`);
-    const started = process.hrtime.bigint();
+    const cpuBefore = cpuSnapshot();
+    const started = Date.now();
     const res = await fetch(`http://127.0.0.1:${apiPort}/v1/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -105,14 +113,17 @@ async function pipeline() {
     let lastLog = 0;
     while (job.state !== 'succeeded') {
       if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`job ended ${job.state}`);
-      await sleep(100);
+      // Polled slowly: the end time is the job's own finishedAt, and fast polling would take CPU
+      // from the pipeline being measured.
+      await sleep(1_000);
       job = (await (await fetch(`http://127.0.0.1:${apiPort}/v1/jobs/${job.id}`)).json()) as JobView;
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
         log(`pipeline: ${job.usersStored}/${USERS} users, ${job.usersPerSec} users/s`);
       }
     }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = (Date.parse(job.finishedAt!) - started) / 1e3;
+    log(`pipeline: CPU seconds by role ${JSON.stringify(cpuSecondsByRole(cpuBefore, cpuSnapshot()))}`);
     const rss = Math.max(...children.slice(1).map((c) => peakRssMb(c.pid!)));
     const jobDoc = await client.db().collection<{ _id: string; seqBase: number }>('jobs').findOne({ _id: job.id });
     const { duplicates, missing } = await auditJob(client.db(), job.id, jobDoc!.seqBase, USERS);
@@ -144,6 +155,7 @@ async function ceiling(chunkSize: number) {
   const batches = allUsers(USERS, chunkSize, INSERT_BATCH_SIZE);
   log(`ceiling: ${USERS} users pre-generated, inserting with ${INSERT_CONCURRENCY} concurrent insertMany calls`);
   let next = 0;
+  const cpuBefore = cpuSnapshot();
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: INSERT_CONCURRENCY }, async () => {
@@ -151,6 +163,7 @@ async function ceiling(chunkSize: number) {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  log(`ceiling: CPU seconds by role ${JSON.stringify(cpuSecondsByRole(cpuBefore, cpuSnapshot()))}`);
   await db.dropDatabase();
   await client.close();
   log(`ceiling: ${USERS} users in ${seconds.toFixed(1)} s`);
@@ -236,7 +249,7 @@ async function main() {
     return;
   }
   const ceilingUsersPerSec = await ceiling(p.chunkSize);
-  const naiveUsersPerSec = await naive();
+  const naiveUsersPerSec = values['skip-naive'] ? Number.NaN : await naive();
   const round = (x: number, d = 0) => Number(x.toFixed(d));
   console.log(
     JSON.stringify({

@@ -3,13 +3,24 @@ import type { JobState } from '@userforge/contracts';
 import type { JobDocument } from './job-view';
 import { usersInDoneChunks } from './plan';
 
-interface ChunkMarker {
+/**
+ * A chunk's completion. `_id` is the job id and the completion's ordinal (0, 1, 2, … in the order
+ * chunks finished, zero-padded so ids sort by ordinal): a job's progress is its highest ordinal + 1,
+ * one indexed read however many chunks it has. `chunk` (job id and chunk index, unique) makes a
+ * redelivered chunk's second completion fail instead of counting twice.
+ */
+interface ChunkCompletion {
   _id: string;
+  chunk: string;
   jobId: string;
   chunkIndex: number;
   users: number;
   doneAt: Date;
 }
+
+const ORDINAL_DIGITS = 6; // MAX_CHUNKS_PER_JOB is 10,000
+const completionId = (jobId: string, ordinal: number) => `${jobId}:${String(ordinal).padStart(ORDINAL_DIGITS, '0')}`;
+const chunkOf = (jobId: string, chunkIndex: number) => `${jobId}:${chunkIndex}`;
 
 /** How a job ended. Written once: the insert's unique `_id` (the job id) decides who wins. */
 interface JobOutcome {
@@ -33,17 +44,19 @@ const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.cod
  * write can silently undo the other. Every decision that must be made exactly once is therefore an
  * insert with a unique `_id` (atomic everywhere): a chunk's completion marker, a job's outcome, a
  * reserved range of user sequence numbers. The job document itself only holds what its single
- * publisher writes; progress and final state are derived from markers and outcomes when read.
+ * publisher writes; progress and final state are derived from chunk completions and outcomes when read.
  */
 export class JobRepository {
   private readonly jobs: Collection<JobDocument>;
-  private readonly chunks: Collection<ChunkMarker>;
+  private readonly completions: Collection<ChunkCompletion>;
   private readonly outcomes: Collection<JobOutcome>;
   private readonly ranges: Collection<SequenceRange>;
 
   constructor(db: Db) {
     this.jobs = db.collection<JobDocument>('jobs');
-    this.chunks = db.collection<ChunkMarker>('job_chunks');
+    // Earlier versions counted `job_chunks` markers by aggregation: a read of every marker per
+    // completion, quadratic in a job's chunk count. Jobs recorded there show no progress here.
+    this.completions = db.collection<ChunkCompletion>('job_completions');
     this.outcomes = db.collection<JobOutcome>('job_outcomes');
     this.ranges = db.collection<SequenceRange>('sequence_ranges');
   }
@@ -51,7 +64,7 @@ export class JobRepository {
   async ensureIndexes(): Promise<void> {
     await this.jobs.createIndex({ createdAt: -1 }, { name: 'jobs_newest_first' });
     await this.jobs.createIndex({ state: 1 }, { name: 'jobs_by_state' });
-    await this.chunks.createIndex({ jobId: 1 }, { name: 'chunks_by_job' });
+    await this.completions.createIndex({ chunk: 1 }, { name: 'completion_once_per_chunk', unique: true });
   }
 
   /**
@@ -156,19 +169,28 @@ export class JobRepository {
   }
 
   /**
-   * Records that a chunk's users are durably stored. The marker is inserted once however often the
-   * chunk is delivered; the consumer that sees every marker present writes the `succeeded` outcome,
-   * and if several see it at once the unique outcome id lets exactly one of them win.
+   * Records that a chunk's users are durably stored: its completion takes the next free ordinal
+   * (a concurrent completion that took the same one makes the insert fail, and it retries after it),
+   * and the unique `chunk` makes that happen once however often the chunk is delivered. The consumer
+   * that sees every chunk complete writes the `succeeded` outcome; if several see it at once the
+   * unique outcome id lets exactly one of them win.
    */
   async recordChunkDone(
     marker: { jobId: string; chunkIndex: number; count: number },
     now: Date,
   ): Promise<{ job: JobDocument | null; completed: boolean }> {
     const { jobId, chunkIndex, count } = marker;
-    try {
-      await this.chunks.insertOne({ _id: `${jobId}:${chunkIndex}`, jobId, chunkIndex, users: count, doneAt: now });
-    } catch (err) {
-      if (!isDuplicate(err)) throw err; // an earlier delivery of this chunk already recorded it
+    const chunk = chunkOf(jobId, chunkIndex);
+    for (;;) {
+      const ordinal = await this.completedChunks(jobId);
+      try {
+        await this.completions.insertOne({ _id: completionId(jobId, ordinal), chunk, jobId, chunkIndex, users: count, doneAt: now });
+        break;
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+        // Either this chunk was recorded by an earlier delivery, or another chunk took the ordinal.
+        if (await this.completions.findOne({ chunk }, { projection: { _id: 1 } })) break;
+      }
     }
     let job = await this.findById(jobId);
     let completed = false;
@@ -197,17 +219,27 @@ export class JobRepository {
     return this.findById(id);
   }
 
-  /** Merges each job's outcome and its progress (from the chunk markers) into the document. */
+  /** How many of a job's chunks are complete: its highest completion ordinal + 1 (ordinals have no gaps). */
+  private async completedChunks(jobId: string): Promise<number> {
+    const [last] = await this.completions
+      .find({ _id: { $gte: `${jobId}:`, $lt: `${jobId};` } }, { projection: { _id: 1 } })
+      .sort({ _id: -1 })
+      .limit(1)
+      .toArray();
+    return last ? Number(last._id.slice(jobId.length + 1)) + 1 : 0;
+  }
+
+  /** Merges each job's outcome and its progress (from the chunk completions) into the document. */
   private async withProgress(jobs: JobDocument[]): Promise<JobDocument[]> {
     if (jobs.length === 0) return [];
     const ids = jobs.map((j) => j._id);
     const [outcomes, done, lastDone] = await Promise.all([
       this.outcomes.find({ _id: { $in: ids } }).toArray(),
-      this.chunks.aggregate<{ _id: string; n: number }>([{ $match: { jobId: { $in: ids } } }, { $group: { _id: '$jobId', n: { $sum: 1 } } }]).toArray(),
-      this.chunks.find({ _id: { $in: jobs.map((j) => `${j._id}:${j.chunksTotal - 1}`) } }, { projection: { jobId: 1 } }).toArray(),
+      Promise.all(ids.map((id) => this.completedChunks(id))),
+      this.completions.find({ chunk: { $in: jobs.map((j) => chunkOf(j._id, j.chunksTotal - 1)) } }, { projection: { jobId: 1 } }).toArray(),
     ]);
     const outcomeOf = new Map(outcomes.map((o) => [o._id, o]));
-    const doneOf = new Map(done.map((d) => [d._id, d.n]));
+    const doneOf = new Map(ids.map((id, i) => [id, done[i]!]));
     const lastDoneOf = new Set(lastDone.map((m) => m.jobId));
     return jobs.map((job) => {
       const chunksDone = doneOf.get(job._id) ?? 0;

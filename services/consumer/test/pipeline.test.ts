@@ -80,7 +80,7 @@ describe('generation pipeline (real Kafka, MongoDB-wire database, Redis)', () =>
     const done = await waitForState(job._id, 'succeeded', 60_000);
     expect(done.usersStored).toBe(2_000);
     expect(await db.collection('users').countDocuments({ jobId: job._id })).toBe(2_000);
-    expect(await db.collection('job_chunks').countDocuments({ jobId: job._id })).toBe(2);
+    expect(await db.collection('job_completions').countDocuments({ jobId: job._id })).toBe(2);
   });
 
   it('generates identical users from the same seed', async () => {

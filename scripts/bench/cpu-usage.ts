@@ -1,0 +1,58 @@
+/**
+ * Where the machine's CPU went during a measured section: user+system time of every process,
+ * grouped by role, from /proc (Linux only; elsewhere the snapshot is empty). Processes that start
+ * during the section count from zero; processes that end during it are missed, so take the second
+ * snapshot before stopping anything.
+ */
+import fs from 'node:fs';
+
+const GROUPS: Array<[string, RegExp]> = [
+  ['ferretdb', /ferretdb/i],
+  ['postgres (autovacuum)', /^postgres: autovacuum/],
+  ['postgres (background)', /^postgres: (checkpointer|background writer|walwriter|wal writer|logical|stats)/],
+  ['postgres', /postgres/],
+  ['kafka', /kafka/i],
+  ['redis', /redis-server/],
+  ['prometheus', /prometheus/],
+  ['api', /services\/api\//],
+  ['consumer', /services\/consumer\//],
+  ['bench', /scripts\/bench\//],
+];
+
+type Snapshot = Map<string, { cmd: string; ticks: number }>;
+
+export function cpuSnapshot(): Snapshot {
+  const snapshot: Snapshot = new Map();
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return snapshot;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name.
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      snapshot.set(pid, { cmd, ticks });
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return snapshot;
+}
+
+/** CPU seconds per role between two snapshots (clock ticks are 100 per second on Linux). */
+export function cpuSecondsByRole(before: Snapshot, after: Snapshot): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const [pid, { cmd, ticks }] of after) {
+    const earlier = before.get(pid);
+    const spent = earlier && earlier.cmd === cmd ? ticks - earlier.ticks : ticks;
+    if (spent <= 0) continue;
+    const role = GROUPS.find(([, re]) => re.test(cmd))?.[0] ?? 'other';
+    totals[role] = (totals[role] ?? 0) + spent / 100;
+  }
+  return Object.fromEntries(Object.entries(totals).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number(v.toFixed(1))]));
+}
