@@ -69,21 +69,26 @@ function snapshotOf(totals: Map<string, number>): TallySnapshot {
  * applied later by `heal()`, which also rebuilds the sums after Redis lost its data.
  */
 export class UserTallyRepository {
-  readonly deltas: Collection<TallyDelta>;
+  /** `atMs` copies `at` as a number: the local MongoDB-wire server serves numeric ranges from an index. */
+  readonly deltas: Collection<TallyDelta & { atMs?: number }>;
   readonly keys: ReturnType<typeof tallyKeys>;
 
   constructor(
     db: Db,
     private readonly redis: Redis,
   ) {
-    this.deltas = db.collection<TallyDelta>('user_tally');
+    this.deltas = db.collection('user_tally');
     this.keys = tallyKeys(db.databaseName);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.deltas.createIndex({ atMs: 1 }, { name: 'tally_by_time' });
   }
 
   /** Stores the delta (once) and applies it to Redis; a Redis failure is left for `heal()`. */
   async record(delta: TallyDelta): Promise<{ appliedNow: boolean }> {
     try {
-      await this.deltas.insertOne(delta);
+      await this.deltas.insertOne({ ...delta, atMs: delta.at.getTime() });
     } catch (err) {
       if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
     }
@@ -102,8 +107,12 @@ export class UserTallyRepository {
     return (await this.redis.eval(APPLY_SCRIPT, keys.length, ...keys, ...args)) === 1;
   }
 
-  /** Applies every stored delta Redis has not seen. Returns how many were applied. */
-  async heal(): Promise<number> {
+  /**
+   * Applies the stored deltas Redis has not seen: all of them, or only those recorded since
+   * `sinceMs` (the periodic pass, which then reads a few recent deltas instead of the whole history).
+   * Returns how many were applied.
+   */
+  async heal(sinceMs?: number): Promise<number> {
     let applied = 0;
     let batch: TallyDelta[] = [];
     const flush = async () => {
@@ -112,7 +121,7 @@ export class UserTallyRepository {
       for (let i = 0; i < batch.length; i++) if (!seen[i] && (await this.apply(batch[i]!))) applied++;
       batch = [];
     };
-    for await (const delta of this.deltas.find({})) {
+    for await (const delta of this.deltas.find(sinceMs === undefined ? {} : { atMs: { $gte: sinceMs } })) {
       batch.push(delta);
       if (batch.length === 500) await flush();
     }

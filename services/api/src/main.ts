@@ -33,6 +33,9 @@ import { PageCache } from './data/page-cache';
 import { TallyReader } from './data/tally-reader';
 import { UserRepository } from './data/user.repository';
 
+/** How far back the periodic tally heal looks: covers late inserts and clock skew between processes. */
+const TALLY_HEAL_WINDOW_MS = 5 * 60_000;
+
 export interface RunningApi {
   port: number;
   stop(): Promise<void>;
@@ -120,14 +123,26 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     const redisReady = () => redis?.status === 'ready';
     const tallyReader = new TallyReader(tallyRepo, redisReady);
     const cache = new PageCache(redis, config.CACHE_TTL_SECONDS, tallyRepo.keys);
+    await tallyRepo.ensureIndexes();
     // Deltas whose Redis step failed (Redis down) are applied here; after Redis lost its data, all are.
-    const heal = () =>
-      redisReady()
-        ? tallyRepo.heal().then((n) => n && logger.info({ applied: n }, 'user tally healed'), (err: unknown) => logger.warn({ err }, 'tally heal failed'))
-        : Promise.resolve();
+    // A full pass at start and whenever Redis returns; between them every 30 s a pass over the deltas
+    // recorded in the last few minutes (a write that failed only towards Redis while this API's own
+    // connection stayed up), so the periodic cost does not grow with the history.
+    let lastFullHeal = 0;
+    const heal = (sinceMs?: number) => {
+      if (!redisReady()) return Promise.resolve();
+      const started = Date.now();
+      return tallyRepo.heal(sinceMs).then(
+        (n) => {
+          if (sinceMs === undefined) lastFullHeal = started;
+          if (n) logger.info({ applied: n, full: sinceMs === undefined }, 'user tally healed');
+        },
+        (err: unknown) => logger.warn({ err }, 'tally heal failed'),
+      );
+    };
     await heal();
     redis.on('ready', () => void heal()); // catch up at once when Redis returns
-    healTimer = setInterval(() => void heal(), 30_000);
+    healTimer = setInterval(() => void (lastFullHeal ? heal(Date.now() - TALLY_HEAL_WINDOW_MS) : heal()), 30_000);
     healTimer.unref();
     const live = new LiveSeries();
     const sample = async () => {
