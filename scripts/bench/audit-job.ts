@@ -3,6 +3,7 @@
  * duplicates and holes. `npm run audit:job -- <jobId>` audits a job in the running stack.
  */
 import { MongoClient, type Db } from 'mongodb';
+import { JobRepository } from '@userforge/jobs';
 import { appEnv } from '../stack/apps';
 import { loadStackSettings } from '../stack/settings';
 
@@ -44,7 +45,8 @@ if (require.main === module) {
   }
   void (async () => {
     const client = await MongoClient.connect(appEnv(loadStackSettings()).MONGO_URL);
-    const job = await client.db().collection<{ _id: string; seqBase: number; count: number; state: string; usersStored: number }>('jobs').findOne({ _id: jobId });
+    // Through the repository: state and progress are derived from outcomes and chunk completions.
+    const job = await new JobRepository(client.db()).findById(jobId);
     if (!job) throw new Error(`job ${jobId} not found`);
     const started = Date.now();
     const result = await auditJob(client.db(), jobId, job.seqBase, job.count);
