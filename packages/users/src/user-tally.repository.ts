@@ -85,13 +85,18 @@ export class UserTallyRepository {
     await this.deltas.createIndex({ atMs: 1 }, { name: 'tally_by_time' });
   }
 
-  /** Stores the delta (once) and applies it to Redis; a Redis failure is left for `heal()`. */
-  async record(delta: TallyDelta): Promise<{ appliedNow: boolean }> {
+  /** Stores the delta in MongoDB, once (a repeated id is ignored); Redis is not touched. */
+  async store(delta: TallyDelta): Promise<void> {
     try {
       await this.deltas.insertOne({ ...delta, atMs: delta.at.getTime() });
     } catch (err) {
       if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
     }
+  }
+
+  /** Stores the delta (once) and applies it to Redis; a Redis failure is left for `heal()`. */
+  async record(delta: TallyDelta): Promise<{ appliedNow: boolean }> {
+    await this.store(delta);
     try {
       await this.apply(delta);
       return { appliedNow: true };

@@ -12,8 +12,6 @@ describe('UserTallyRepository.heal (real database and Redis)', () => {
 
   const delta = (id: string, seq: number, at: Date): TallyDelta =>
     new TallyBuilder().add({ seq, gender: 'female', address: { country: 'Chile' } } as never).build(id, at);
-  /** A delta stored whose Redis step never happened (Redis was unreachable for its writer). */
-  const storeOnly = (d: TallyDelta) => tally.deltas.insertOne({ ...d, atMs: d.at.getTime() });
 
   beforeAll(async () => {
     client = await MongoClient.connect(testMongoUrl('user_tally'));
@@ -34,8 +32,9 @@ describe('UserTallyRepository.heal (real database and Redis)', () => {
   it('applies recent missed deltas in a windowed pass, old ones in a full pass, each once', async () => {
     const now = Date.now();
     expect(await tally.record(delta('chunk:a', 1, new Date(now)))).toEqual({ appliedNow: true });
-    await storeOnly(delta('chunk:recent', 2, new Date(now - 60_000)));
-    await storeOnly(delta('chunk:old', 3, new Date(now - 3_600_000)));
+    // Stored, but their Redis step never happened (Redis was unreachable for their writer).
+    await tally.store(delta('chunk:recent', 2, new Date(now - 60_000)));
+    await tally.store(delta('chunk:old', 3, new Date(now - 3_600_000)));
     expect((await tally.snapshot()).users).toBe(1);
 
     expect(await tally.heal(now - 5 * 60_000)).toBe(1); // only the recent one

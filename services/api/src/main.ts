@@ -128,13 +128,12 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     // A full pass at start and whenever Redis returns; between them every 30 s a pass over the deltas
     // recorded in the last few minutes (a write that failed only towards Redis while this API's own
     // connection stayed up), so the periodic cost does not grow with the history.
-    let lastFullHeal = 0;
+    let fullHealDone = false;
     const heal = (sinceMs?: number) => {
       if (!redisReady()) return Promise.resolve();
-      const started = Date.now();
       return tallyRepo.heal(sinceMs).then(
         (n) => {
-          if (sinceMs === undefined) lastFullHeal = started;
+          if (sinceMs === undefined) fullHealDone = true;
           if (n) logger.info({ applied: n, full: sinceMs === undefined }, 'user tally healed');
         },
         (err: unknown) => logger.warn({ err }, 'tally heal failed'),
@@ -142,7 +141,7 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     };
     await heal();
     redis.on('ready', () => void heal()); // catch up at once when Redis returns
-    healTimer = setInterval(() => void (lastFullHeal ? heal(Date.now() - TALLY_HEAL_WINDOW_MS) : heal()), 30_000);
+    healTimer = setInterval(() => void (fullHealDone ? heal(Date.now() - TALLY_HEAL_WINDOW_MS) : heal()), 30_000);
     healTimer.unref();
     const live = new LiveSeries();
     const sample = async () => {
