@@ -5,7 +5,7 @@ import path from 'node:path';
 import { APPS, dashboardCommand, isAppName, tsxCommand } from './stack/apps';
 import { REPO_ROOT, loadStackSettings } from './stack/settings';
 
-const PLANNED = ['scheduler', 'operator'];
+const PLANNED = ['operator'];
 const name = process.argv[2];
 
 function forward(child: ChildProcess): void {

@@ -3,6 +3,7 @@
  * duplicates and holes. `npm run audit:job -- <jobId>` audits a job in the running stack.
  */
 import { MongoClient, type Db } from 'mongodb';
+import { isObjectIdHex } from '@userforge/contracts';
 import { JobRepository } from '@userforge/jobs';
 import { appEnv } from '../stack/apps';
 import { loadStackSettings } from '../stack/settings';
@@ -39,7 +40,7 @@ export async function auditJob(db: Db, jobId: string, seqBase: number, count: nu
 
 if (require.main === module) {
   const jobId = process.argv[2];
-  if (!jobId || !/^[a-f0-9]{24}$/.test(jobId)) {
+  if (!jobId || !isObjectIdHex(jobId)) {
     console.error('usage: npm run audit:job -- <24-hex job id>');
     process.exit(2);
   }

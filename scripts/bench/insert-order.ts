@@ -12,9 +12,8 @@
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { chunkMessage, partitionFor, planJob } from '@userforge/jobs';
-import { generateChunk, type UserDocument } from '@userforge/users';
+import { USER_INDEXES, generateChunk, type UserDocument } from '@userforge/users';
 import { loadConsumerConfig } from '../../services/consumer/src/config';
-import { USER_INDEXES } from '../../services/consumer/src/data/user.repository';
 import { appEnv } from '../stack/apps';
 import { loadStackSettings } from '../stack/settings';
 

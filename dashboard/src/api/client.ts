@@ -1,4 +1,4 @@
-import type { ActivityView, JobView, PaginatedData, StatsView, UpdateUserRequest, UserView } from '@userforge/contracts';
+import type { ActivityView, CreateJobRequest, JobView, PaginatedData, SeriesView, StatsView, UpdateUserRequest, UserView } from '@userforge/contracts/browser';
 import { apiBaseUrl, apiUrl } from './config';
 
 /** An error the user can read: the API's `{ error: { code, message } }`, or why the API could not be reached. */
@@ -79,13 +79,13 @@ export const api = {
     request<{ data: ActivityView[] }>(`/v1/users/${id(userId)}/activity?limit=20`, { signal }),
   recordActivity: (userId: string, type = 'visit') => request<unknown>(`/v1/users/${id(userId)}/activity`, { method: 'POST', body: { type } }),
   getStats: (signal?: AbortSignal) => request<StatsView>('/v1/stats', { signal }),
-  createJob: (body: { count: number; seed?: number; chunkSize?: number }) => request<JobView>('/v1/jobs', { method: 'POST', body }),
+  createJob: (body: CreateJobRequest) => request<JobView>('/v1/jobs', { method: 'POST', body }),
   listJobs: (page: number, limit: number, signal?: AbortSignal) => request<PaginatedData<JobView>>(`/v1/jobs${qs({ page, limit })}`, { signal }),
   cancelJob: (jobId: string) => request<JobView>(`/v1/jobs/${id(jobId)}/cancel`, { method: 'POST' }),
   /** The metrics time series, or null while the API does not serve them (404). */
-  getMetricsSeries: async (signal?: AbortSignal): Promise<MetricsSeries | null> => {
+  getMetricsSeries: async (signal?: AbortSignal): Promise<SeriesView | null> => {
     try {
-      return await request<MetricsSeries>('/v1/metrics/series', { signal });
+      return await request<SeriesView>('/v1/metrics/series', { signal });
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;
@@ -101,15 +101,3 @@ export const api = {
     }
   },
 };
-
-export interface SeriesPoint {
-  t: string;
-  value: number;
-}
-
-/** `GET /v1/metrics/series`: generation throughput (users/s) and consumer lag over time. */
-export interface MetricsSeries {
-  source: 'prometheus' | 'api';
-  throughput: SeriesPoint[];
-  lag: SeriesPoint[];
-}

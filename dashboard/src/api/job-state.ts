@@ -1,15 +1,7 @@
-import type { JobState, JobView } from '@userforge/contracts';
+import { ACTIVE_STATES, TERMINAL_STATES, type JobView } from '@userforge/contracts/browser';
 
-// Type-only use of the contracts keeps zod out of the bundle; the checks below fail to compile if
-// the contract's states change without this list.
-const ACTIVE = ['publishing', 'running'] as const satisfies readonly JobState[];
-const TERMINAL = ['succeeded', 'cancelled', 'failed'] as const satisfies readonly JobState[];
-type Unlisted = Exclude<JobState, (typeof ACTIVE)[number] | (typeof TERMINAL)[number]>;
-const everyStateListed: [Unlisted] extends [never] ? true : never = true;
-void everyStateListed;
-
-export const isActive = (job: Pick<JobView, 'state'>): boolean => (ACTIVE as readonly JobState[]).includes(job.state);
-export const isTerminal = (job: Pick<JobView, 'state'>): boolean => (TERMINAL as readonly JobState[]).includes(job.state);
+export const isActive = (job: Pick<JobView, 'state'>): boolean => ACTIVE_STATES.includes(job.state);
+export const isTerminal = (job: Pick<JobView, 'state'>): boolean => TERMINAL_STATES.includes(job.state);
 
 /** Whether `next` is a later view of the same job than `current` (events and responses can cross). */
 export function isNewer(next: JobView, current: JobView): boolean {

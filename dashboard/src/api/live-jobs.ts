@@ -1,4 +1,4 @@
-import type { JobView, PlatformEvent } from '@userforge/contracts';
+import type { JobView, PlatformEvent } from '@userforge/contracts/browser';
 import { isActive, isNewer } from './job-state';
 
 export interface LiveSnapshot {

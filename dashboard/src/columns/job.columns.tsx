@@ -1,5 +1,5 @@
 import { createColumnHelper } from '@tanstack/react-table';
-import type { JobView } from '@userforge/contracts';
+import type { JobView } from '@userforge/contracts/browser';
 import { formatDateTime, formatDuration, formatNumber, formatRate } from '../components/format';
 
 const column = createColumnHelper<JobView>();

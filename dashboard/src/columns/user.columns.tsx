@@ -1,5 +1,5 @@
 import { createColumnHelper } from '@tanstack/react-table';
-import type { UserView } from '@userforge/contracts';
+import type { UserView } from '@userforge/contracts/browser';
 import { formatDateTime } from '../components/format';
 
 const column = createColumnHelper<UserView>();

@@ -1,4 +1,4 @@
-import type { JobView } from '@userforge/contracts';
+import type { JobView } from '@userforge/contracts/browser';
 import { isActive } from '../api/job-state';
 import { formatEta, formatNumber, formatRate } from './format';
 

@@ -1,8 +1,10 @@
-import { useState, type FormEvent } from 'react';
-import type { UpdateUserRequest, UserView } from '@userforge/contracts';
-import { api, ApiError, errorMessage } from '../api/client';
-import { Field } from './field';
-import { USER_EDIT_LABELS, validateUserEdit, type FieldErrors, type UserEditField, type UserEditValues } from './validation';
+import type { FormEvent } from 'react';
+import type { UpdateUserRequest, UserView } from '@userforge/contracts/browser';
+import { api, ApiError } from '../api/client';
+import { useForm } from '../hooks/use-form';
+import { ErrorAlert } from './error-alert';
+import { FieldGrid, type FieldSpec } from './field';
+import { USER_EDIT_LABELS, validateUserEdit, type UserEditField, type UserEditValues } from './validation';
 
 export function valuesOf(user: UserView): UserEditValues {
   return {
@@ -28,14 +30,13 @@ export function changesOf(user: UserView, values: UserEditValues): UpdateUserReq
   return changes;
 }
 
-const FIELDS: { field: UserEditField; autoComplete: string; type?: string }[] = [
-  { field: 'firstName', autoComplete: 'off' },
-  { field: 'lastName', autoComplete: 'off' },
-  { field: 'email', autoComplete: 'off', type: 'email' },
-  { field: 'jobTitle', autoComplete: 'off' },
-  { field: 'city', autoComplete: 'off' },
-  { field: 'country', autoComplete: 'off' },
-];
+const FIELDS: FieldSpec<UserEditField>[] = (Object.keys(USER_EDIT_LABELS) as UserEditField[]).map((field) => ({
+  field,
+  label: USER_EDIT_LABELS[field],
+  type: field === 'email' ? 'email' : 'text',
+  required: true,
+  autoComplete: 'off',
+}));
 
 export interface UserEditFormProps {
   user: UserView;
@@ -44,68 +45,33 @@ export interface UserEditFormProps {
 }
 
 export function UserEditForm({ user, onSaved, onCancel }: UserEditFormProps) {
-  const [values, setValues] = useState<UserEditValues>(() => valuesOf(user));
-  const [errors, setErrors] = useState<FieldErrors<UserEditField>>({});
-  const [serverError, setServerError] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
+  const form = useForm<UserEditField>('edit', () => valuesOf(user));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const found = validateUserEdit(values);
-    setErrors(found);
-    setServerError(null);
-    const first = (Object.keys(found) as UserEditField[])[0];
-    if (first) {
-      document.getElementById(`edit-${first}`)?.focus();
-      return;
-    }
-    const changes = changesOf(user, values);
+    if (!form.accept(validateUserEdit(form.values))) return;
+    const changes = changesOf(user, form.values);
     if (Object.keys(changes).length === 0) {
       onSaved(user);
       return;
     }
-    setSaving(true);
-    try {
-      onSaved(await api.updateUser(user.id, changes));
-    } catch (error) {
-      if (error instanceof ApiError && error.code === 'email_taken') setErrors({ email: error.message });
-      setServerError(errorMessage(error));
-    } finally {
-      setSaving(false);
-    }
+    await form.send(
+      async () => onSaved(await api.updateUser(user.id, changes)),
+      (error) => {
+        if (error instanceof ApiError && error.code === 'email_taken') form.setErrors({ email: error.message });
+      },
+    );
   };
 
   return (
     <form className="form" onSubmit={submit} noValidate aria-label="Edit user">
-      <div className="form-grid">
-        {FIELDS.map(({ field, autoComplete, type }) => (
-          <Field
-            key={field}
-            id={`edit-${field}`}
-            label={USER_EDIT_LABELS[field]}
-            type={type ?? 'text'}
-            required
-            autoComplete={autoComplete}
-            value={values[field]}
-            error={errors[field]}
-            onChange={(e) => {
-              const value = e.target.value;
-              setValues((v) => ({ ...v, [field]: value }));
-              if (errors[field]) setErrors((er) => ({ ...er, [field]: undefined }));
-            }}
-          />
-        ))}
-      </div>
-      {serverError && (
-        <p className="form-error" role="alert">
-          {serverError}
-        </p>
-      )}
+      <FieldGrid fields={FIELDS} {...form.grid} />
+      <ErrorAlert message={form.serverError} />
       <div className="actions">
-        <button type="submit" disabled={saving}>
+        <button type="submit" disabled={form.busy}>
           Save
         </button>
-        <button type="button" className="secondary" onClick={onCancel} disabled={saving}>
+        <button type="button" className="secondary" onClick={onCancel} disabled={form.busy}>
           Cancel
         </button>
       </div>

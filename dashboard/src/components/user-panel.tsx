@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ActivityView, UserView } from '@userforge/contracts';
+import type { ActivityView, UserView } from '@userforge/contracts/browser';
 import { api, errorMessage, isAbort } from '../api/client';
+import { ErrorAlert } from './error-alert';
 import { formatDateTime } from './format';
 import { UserEditForm } from './user-edit-form';
 
@@ -132,11 +133,7 @@ export function UserPanel({ user: initial, onClose, onUpdated, onDeleted }: User
         </button>
       </div>
 
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
 
       {mode === 'edit' ? (
         <UserEditForm

@@ -1,16 +1,14 @@
+import { MAX_CHUNK_SIZE, MAX_JOB_COUNT, MAX_SEED, MIN_CHUNK_SIZE, USER_FIELD_MAX, type CreateJobRequest } from '@userforge/contracts/browser';
+import { formatNumber } from './format';
+
 /**
  * Client-side checks of the dashboard's two forms, with messages meant for people. The API checks
- * again (its zod schemas) and its messages are shown too.
+ * again (its zod schemas, with the same limits from the contracts) and its messages are shown too.
  */
 
 export type FieldErrors<K extends string> = Partial<Record<K, string>>;
 
 // ---- POST /v1/jobs ----------------------------------------------------------------------------
-
-export const MAX_JOB_COUNT = 1_000_000_000;
-export const MAX_SEED = 4_294_967_295;
-export const MIN_CHUNK_SIZE = 100;
-export const MAX_CHUNK_SIZE = 100_000;
 
 export interface JobFormValues {
   count: string;
@@ -18,13 +16,7 @@ export interface JobFormValues {
   chunkSize: string;
 }
 export type JobField = keyof JobFormValues;
-export interface JobRequest {
-  count: number;
-  seed?: number;
-  chunkSize?: number;
-}
-
-const fmt = (n: number) => n.toLocaleString('en-US');
+export type JobRequest = Pick<CreateJobRequest, 'count' | 'seed' | 'chunkSize'>;
 
 /** A whole number typed by a person: digit-group commas, spaces and underscores are allowed. */
 function parseWhole(raw: string): number | 'not-whole' {
@@ -37,7 +29,7 @@ function checkWhole(label: string, raw: string, min: number, max: number, requir
   if (raw.trim() === '') return required ? `${label} is required.` : undefined;
   const value = parseWhole(raw);
   if (value === 'not-whole') return `${label} must be a whole number.`;
-  if (value < min || value > max) return `${label} must be between ${fmt(min)} and ${fmt(max)}.`;
+  if (value < min || value > max) return `${label} must be between ${formatNumber(min)} and ${formatNumber(max)}.`;
   return value;
 }
 
@@ -77,7 +69,14 @@ export const USER_EDIT_LABELS: Record<UserEditField, string> = {
   country: 'Country',
 };
 
-const USER_EDIT_MAX: Record<UserEditField, number> = { firstName: 100, lastName: 100, email: 254, jobTitle: 200, city: 100, country: 100 };
+const USER_EDIT_MAX: Record<UserEditField, number> = {
+  firstName: USER_FIELD_MAX.name,
+  lastName: USER_FIELD_MAX.name,
+  email: USER_FIELD_MAX.email,
+  jobTitle: USER_FIELD_MAX.jobTitle,
+  city: USER_FIELD_MAX.city,
+  country: USER_FIELD_MAX.country,
+};
 
 // One @, no spaces, a dot in the domain: what people mistype, not the whole RFC (the API decides).
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;

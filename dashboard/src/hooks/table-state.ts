@@ -1,4 +1,16 @@
-import type { Gender, ListUsersQuery, UserSort } from '@userforge/contracts';
+import {
+  DEFAULT_PAGE_LIMIT,
+  GENDERS,
+  MAX_CURSOR_LENGTH,
+  MAX_FILTERED_OFFSET,
+  MAX_PAGE_LIMIT,
+  MAX_USERS_PAGE,
+  USER_FIELD_MAX,
+  USER_SORTS,
+  type Gender,
+  type ListUsersQuery,
+  type UserSort,
+} from '@userforge/contracts/browser';
 
 /**
  * The users view as the URL carries it (`#/users?page=2&limit=25&sort=-seq&country=France`), so a
@@ -6,21 +18,8 @@ import type { Gender, ListUsersQuery, UserSort } from '@userforge/contracts';
  * differs from the defaults, in a fixed order.
  */
 
-export const PAGE_SIZES = [10, 25, 50, 100] as const;
+export const PAGE_SIZES = [10, 25, 50, MAX_PAGE_LIMIT] as const;
 export type PageSize = (typeof PAGE_SIZES)[number];
-
-// The API's sorts and genders (checked against the contracts at compile time, no runtime import).
-export const SORTS = ['seq', '-seq', 'email'] as const satisfies readonly UserSort[];
-export const GENDER_CHOICES = ['female', 'male'] as const satisfies readonly Gender[];
-const sortsComplete: [Exclude<UserSort, (typeof SORTS)[number]>] extends [never] ? true : never = true;
-const gendersComplete: [Exclude<Gender, (typeof GENDER_CHOICES)[number]>] extends [never] ? true : never = true;
-void sortsComplete;
-void gendersComplete;
-
-/** Highest page number the API accepts (ListUsersQuery.page). */
-export const MAX_PAGE = 100_000_000;
-/** With filters or sort=email the API serves page numbers up to this item; beyond, a cursor (`after`). */
-export const MAX_FILTERED_OFFSET = 10_000;
 
 export interface UserFilters {
   email: string;
@@ -40,9 +39,8 @@ export interface UsersViewState extends UserFilters {
 }
 
 export const DEFAULT_FILTERS: UserFilters = { email: '', name: '', country: '', search: '', gender: '' };
-export const DEFAULT_VIEW: UsersViewState = { page: 1, limit: 10, sort: 'seq', ...DEFAULT_FILTERS };
+export const DEFAULT_VIEW: UsersViewState = { page: 1, limit: DEFAULT_PAGE_LIMIT, sort: 'seq', ...DEFAULT_FILTERS };
 
-const TEXT_LIMITS = { email: 254, name: 100, country: 100, search: 100 } as const;
 const TEXT_FILTERS = ['email', 'name', 'country', 'search'] as const;
 
 const isOneOf = <T extends string | number>(list: readonly T[], value: unknown): value is T => (list as readonly unknown[]).includes(value);
@@ -50,7 +48,7 @@ const isOneOf = <T extends string | number>(list: readonly T[], value: unknown):
 function parsePage(raw: string | null): number {
   if (raw === null || !/^\d+$/.test(raw.trim())) return DEFAULT_VIEW.page;
   const page = Number(raw.trim());
-  return page >= 1 ? Math.min(page, MAX_PAGE) : DEFAULT_VIEW.page;
+  return page >= 1 ? Math.min(page, MAX_USERS_PAGE) : DEFAULT_VIEW.page;
 }
 
 /** Reads a view from a query string (with or without `?`); anything invalid falls back to its default. */
@@ -62,16 +60,16 @@ export function parseUsersViewState(query: string | URLSearchParams): UsersViewS
   const state: UsersViewState = {
     page: parsePage(params.get('page')),
     limit: isOneOf(PAGE_SIZES, limit) ? limit : DEFAULT_VIEW.limit,
-    sort: isOneOf(SORTS, sort) ? sort : DEFAULT_VIEW.sort,
-    gender: isOneOf(GENDER_CHOICES, gender) ? gender : '',
+    sort: isOneOf(USER_SORTS, sort) ? sort : DEFAULT_VIEW.sort,
+    gender: isOneOf(GENDERS, gender) ? gender : '',
     email: '',
     name: '',
     country: '',
     search: '',
   };
-  for (const key of TEXT_FILTERS) state[key] = (params.get(key) ?? '').trim().slice(0, TEXT_LIMITS[key]);
+  for (const key of TEXT_FILTERS) state[key] = (params.get(key) ?? '').trim().slice(0, USER_FIELD_MAX[key]);
   const after = params.get('after')?.trim();
-  if (after) state.after = after.slice(0, 200);
+  if (after) state.after = after.slice(0, MAX_CURSOR_LENGTH);
   return state;
 }
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { StatsView } from '@userforge/contracts';
-import { api, errorMessage, isAbort, type MetricsSeries } from '../api/client';
+import type { SeriesView, StatsView } from '@userforge/contracts/browser';
+import { api, errorMessage, isAbort } from '../api/client';
 import { throttle } from './throttle';
 import { useJobEvents, useOnConnect } from './use-live';
 
@@ -59,7 +59,7 @@ export function useStats(): { stats: StatsView | undefined; error: string | null
 }
 
 /** `/v1/metrics/series` every 5 s; null while the API does not serve it. */
-export function useMetricsSeries(): { series: MetricsSeries | null | undefined; error: string | null } {
+export function useMetricsSeries(): { series: SeriesView | null | undefined; error: string | null } {
   const { value, error } = usePolled(api.getMetricsSeries, SERIES_EVERY_MS);
   return { series: value, error };
 }

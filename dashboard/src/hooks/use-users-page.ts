@@ -1,5 +1,5 @@
 import { useCallback, useRef, useState } from 'react';
-import type { PaginatedData, UserView } from '@userforge/contracts';
+import type { PaginatedData, UserView } from '@userforge/contracts/browser';
 import { api } from '../api/client';
 import { useAbortableLoad } from './use-abortable-load';
 import { sameListing, toListUsersQuery, type UsersViewState } from './table-state';

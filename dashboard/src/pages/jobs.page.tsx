@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
-import type { JobView, PaginatedData } from '@userforge/contracts';
+import type { JobView, PaginatedData } from '@userforge/contracts/browser';
 import { api, errorMessage } from '../api/client';
 import { useAbortableLoad } from '../hooks/use-abortable-load';
 import { isNewer, isTerminal } from '../api/job-state';
 import { jobColumns } from '../columns/job.columns';
+import { ErrorAlert } from '../components/error-alert';
 import { JobCard } from '../components/job-card';
 import { JobForm } from '../components/job-form';
 import { useJobEvents, useLive, useLiveStore, useOnConnect } from '../hooks/use-live';
@@ -126,11 +127,7 @@ export function JobsPage() {
       )}
 
       <h2 id="history-heading">History</h2>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="history-heading">
         <table className="data" aria-busy={loading}>
           <thead>

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
-import type { Counted, StatsView } from '@userforge/contracts';
-import type { SeriesPoint } from '../api/client';
+import type { Counted, SeriesPoint, StatsView } from '@userforge/contracts/browser';
 import { ChartView } from '../components/chart';
+import { ErrorAlert } from '../components/error-alert';
 import { formatTime } from '../components/format';
 import { StatCard } from '../components/stat-card';
 import { useMetricsSeries, useStats } from '../hooks/use-stats';
@@ -57,11 +57,7 @@ export function OverviewPage() {
   return (
     <section className="page" aria-labelledby="overview-heading">
       <h1 id="overview-heading">Overview</h1>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <div className="cards">
         {CARDS.map((card) => (
           <StatCard key={card.testId} testId={card.testId} label={card.label} value={stats ? card.value(stats) : null} />

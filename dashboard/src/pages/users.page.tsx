@@ -1,14 +1,13 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { flexRender, getCoreRowModel, useReactTable, type SortingState, type Updater } from '@tanstack/react-table';
-import type { UserSort, UserView } from '@userforge/contracts';
+import { GENDERS, MAX_USERS_PAGE, type UserSort, type UserView } from '@userforge/contracts/browser';
 import { userColumns } from '../columns/user.columns';
+import { ErrorAlert } from '../components/error-alert';
 import { UserPanel } from '../components/user-panel';
 import { navigate } from '../hooks/use-hash-route';
 import { useUsersPage } from '../hooks/use-users-page';
 import {
   DEFAULT_FILTERS,
-  GENDER_CHOICES,
-  MAX_PAGE,
   PAGE_SIZES,
   needsCursor,
   pageCount,
@@ -53,7 +52,7 @@ export function UsersPage({ query }: { query: string }) {
   const onLastPage = pages !== null ? state.page >= pages : !!page && pageOf?.page === state.page && page.next === null;
 
   const goTo = (target: number) => {
-    const pageNumber = Math.max(1, Math.min(Math.trunc(target) || 1, pages ?? MAX_PAGE));
+    const pageNumber = Math.max(1, Math.min(Math.trunc(target) || 1, pages ?? MAX_USERS_PAGE));
     const after = needsCursor(state, pageNumber) ? cursorFor(pageNumber) : undefined;
     setView({ ...state, page: pageNumber, after });
   };
@@ -138,7 +137,7 @@ export function UsersPage({ query }: { query: string }) {
               onChange={(e) => setDraft((d) => ({ ...d, gender: e.target.value as UserFilters['gender'] }))}
             >
               <option value="">any</option>
-              {GENDER_CHOICES.map((g) => (
+              {GENDERS.map((g) => (
                 <option key={g} value={g}>
                   {g}
                 </option>
@@ -154,11 +153,7 @@ export function UsersPage({ query }: { query: string }) {
         </div>
       </form>
 
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
 
       <div className="table-toolbar">
         <div className="field inline">
@@ -244,7 +239,7 @@ export function UsersPage({ query }: { query: string }) {
           }}
         >
           <label htmlFor="goto-page">Go to page</label>
-          <input id="goto-page" type="number" min={1} max={pages ?? MAX_PAGE} step={1} value={goto} onChange={(e) => setGoto(e.target.value)} />
+          <input id="goto-page" type="number" min={1} max={pages ?? MAX_USERS_PAGE} step={1} value={goto} onChange={(e) => setGoto(e.target.value)} />
           <button type="submit">Go</button>
         </form>
       </nav>

@@ -1,5 +1,10 @@
-export * from './jobs';
+// The zod-free modules first: they are also the browser entry (./browser.ts).
+export * from './limits';
 export * from './locales';
+export * from './object-id';
+export * from './types';
+export * from './views';
+export * from './jobs';
 export * from './messages';
 export * from './pagination';
 export * from './topics';

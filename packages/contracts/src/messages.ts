@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { MAX_CHUNK_SIZE, MAX_SEED } from './limits';
 import { LOCALES } from './locales';
-import { MAX_CHUNK_SIZE, UINT32_MAX } from './jobs';
+import { OBJECT_ID_HEX } from './object-id';
 import { Topics } from './topics';
 
 /**
@@ -11,10 +12,10 @@ import { Topics } from './topics';
 export const generateChunkV1 = z
   .object({
     v: z.literal(1),
-    jobId: z.string().regex(/^[a-f0-9]{24}$/, 'jobId must be 24 hex characters'),
+    jobId: z.string().regex(OBJECT_ID_HEX, 'jobId must be 24 hex characters'),
     chunkIndex: z.number().int().min(0),
     chunksTotal: z.number().int().min(1),
-    seed: z.number().int().min(0).max(UINT32_MAX),
+    seed: z.number().int().min(0).max(MAX_SEED),
     /** Global sequence number of the chunk's first user (unique across all jobs). */
     seqStart: z.number().int().min(0),
     /** Position of the chunk's first user within its job. */
@@ -28,6 +29,7 @@ export const generateChunkV1 = z
   .refine((m) => m.chunkIndex < m.chunksTotal, { message: 'chunkIndex must be below chunksTotal', path: ['chunkIndex'] });
 export type GenerateChunk = z.infer<typeof generateChunkV1>;
 
+/** What a dead-letter topic carries: why a message can never succeed, and the message itself. */
 export const deadLetterV1 = z.object({
   v: z.literal(1),
   reason: z.string(),
@@ -39,7 +41,7 @@ export const deadLetterV1 = z.object({
 });
 export type DeadLetter = z.infer<typeof deadLetterV1>;
 
-const hexId = z.string().regex(/^[a-f0-9]{24}$/, 'must be 24 hex characters');
+const hexId = z.string().regex(OBJECT_ID_HEX, 'must be 24 hex characters');
 
 /** `user.activate.create`: one activity of a user; the id makes redelivery harmless. */
 export const userActivityV1 = z
@@ -74,6 +76,7 @@ export type UserDeletedMessage = z.infer<typeof userDeletedV1>;
 const registry = {
   [Topics.userCreateBulk]: generateChunkV1,
   [Topics.userCreateBulkDlq]: deadLetterV1,
+  [Topics.userEventsDlq]: deadLetterV1,
   [Topics.userActivityCreate]: userActivityV1,
   [Topics.userCreatedSingle]: userChangedV1,
   [Topics.userUpdatedSingle]: userChangedV1,

@@ -6,6 +6,8 @@ export const Topics = {
   userCreatedSingle: 'user.created.single',
   userUpdatedSingle: 'user.updated.single',
   userDeletedSingle: 'user.deleted.single',
+  /** Ours, not the original system's: dead letters of the user-event topics, apart from the chunks' DLQ. */
+  userEventsDlq: 'user.events.dlq',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -19,5 +21,6 @@ export function topicSpecs(partitions: number): { topic: TopicName; numPartition
     { topic: Topics.userCreatedSingle, numPartitions: 3 },
     { topic: Topics.userUpdatedSingle, numPartitions: 3 },
     { topic: Topics.userDeletedSingle, numPartitions: 3 },
+    { topic: Topics.userEventsDlq, numPartitions: 1 },
   ];
 }

@@ -1,4 +1,14 @@
-import { ContractError, MAX_CHUNK_SIZE, Topics, createJobRequestSchema, decodeMessage, encodeMessage, type GenerateChunk } from '../src';
+import {
+  ContractError,
+  MAX_CHUNK_SIZE,
+  Topics,
+  createJobRequestSchema,
+  decodeMessage,
+  encodeMessage,
+  topicSpecs,
+  type DeadLetter,
+  type GenerateChunk,
+} from '../src';
 
 const topic = Topics.userCreateBulk;
 
@@ -84,5 +94,29 @@ describe('createJobRequestSchema', () => {
     ['an unknown locale', { count: 10, locale: 'xx' }],
   ])('rejects %s', (_, body) => {
     expect(schema.safeParse(body).success).toBe(false);
+  });
+});
+
+describe('the user events dead-letter topic', () => {
+  const letter: DeadLetter = {
+    v: 1,
+    reason: 'contract violation: userId: must be 24 hex characters',
+    error: 'contract violation: userId: must be 24 hex characters',
+    source: { topic: Topics.userActivityCreate, partition: 2, offset: '41', key: 'u1' },
+    value: '{"v":1,"userId":"u1"}',
+    failedAt: '2025-03-04T05:06:07.089Z',
+  };
+
+  it('carries the same DeadLetter contract as the chunks\' dead-letter topic', () => {
+    const encoded = encodeMessage(Topics.userEventsDlq, letter);
+    expect(encoded).toBe(encodeMessage(Topics.userCreateBulkDlq, letter));
+    expect(decodeMessage(Topics.userEventsDlq, encoded)).toEqual({ ok: true, message: letter });
+    expect(() => encodeMessage(Topics.userEventsDlq, { ...letter, failedAt: 'yesterday' })).toThrow(ContractError);
+    expect(decodeMessage(Topics.userEventsDlq, JSON.stringify({ ...letter, source: undefined })).ok).toBe(false);
+  });
+
+  it('is its own topic, created with one partition', () => {
+    expect(Topics.userEventsDlq).toBe('user.events.dlq');
+    expect(topicSpecs(6)).toContainEqual({ topic: 'user.events.dlq', numPartitions: 1 });
   });
 });

@@ -1,5 +1,5 @@
-import type { JobDocument } from '../src/job-view';
-import { toJobView } from '../src/job-view';
+import type { JobDocument } from '../src/domain/job-view';
+import { toJobView } from '../src/domain/job-view';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const secondsBefore = (s: number) => new Date(NOW.getTime() - s * 1000);

@@ -1,4 +1,5 @@
-import { DEFAULT_CHUNK_SIZE, MAX_CHUNKS_PER_JOB, chunkKey, chunkMessage, partitionFor, planJob, usersInDoneChunks, type ChunkSource } from '../src/plan';
+import { MAX_CHUNKS_PER_JOB } from '@userforge/contracts';
+import { DEFAULT_CHUNK_SIZE, chunkKey, chunkMessage, partitionFor, planJob, usersInDoneChunks, type ChunkSource } from '../src/domain/plan';
 
 function aSource(count: number, chunkSize?: number): ChunkSource {
   return {

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
-import { toErrorResponse } from './errors';
+import { AppError, toErrorResponse } from './errors';
 import type { Logger } from './logger';
 import { METRIC_PREFIX, createHttpDurationHistogram } from './metrics';
 
@@ -55,3 +55,12 @@ export function errorHandler(logger: Logger, registry: Registry): ErrorRequestHa
     res.status(status).json(body);
   };
 }
+
+/** 415 unless the request says its body is JSON (a form post or plain text is refused, not guessed at). */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (!req.is('application/json')) {
+    next(new AppError('unsupported_media_type', 'send the body as application/json', 415));
+    return;
+  }
+  next();
+};

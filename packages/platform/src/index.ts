@@ -9,3 +9,6 @@ export * from './mongo';
 export * from './redis';
 export * from './ops-server';
 export * from './validation';
+export * from './event-bus';
+export * from './mongo-errors';
+export * from './ids';

@@ -42,3 +42,63 @@ export function runService(service: Service, logger: Logger, graceMs = 25_000): 
     process.exit(1);
   });
 }
+
+/** A named background task of a process (a healer, a sampler, a publisher) with its own start and stop. */
+export interface Worker {
+  readonly name: string;
+  start(): void | Promise<void>;
+  stop(): void | Promise<void>;
+}
+
+/** A worker that runs `tick` every `everyMs` (never two at once); a failed tick is logged, the next one runs. */
+export function periodicWorker(name: string, everyMs: number, tick: () => Promise<unknown>, logger: Logger, runAtStart = false): Worker {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  const run = () => {
+    if (running) return;
+    running = tick()
+      .catch((err: unknown) => logger.warn({ err, worker: name }, 'worker tick failed'))
+      .finally(() => (running = undefined));
+  };
+  return {
+    name,
+    start() {
+      if (runAtStart) run();
+      timer = setInterval(run, everyMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/**
+ * What a process must undo on the way out, in reverse order of acquisition: workers stopped,
+ * servers closed, connections ended. A step that fails is logged and the rest still run.
+ */
+export class Teardown {
+  private readonly steps: { name: string; run: () => unknown }[] = [];
+  constructor(private readonly logger: Logger) {}
+
+  add(name: string, run: () => unknown): void {
+    this.steps.push({ name, run });
+  }
+
+  /** Starts a worker and registers its stop. */
+  async startWorker(worker: Worker): Promise<void> {
+    await worker.start();
+    this.add(worker.name, () => worker.stop());
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        this.logger.warn({ err, step: step.name }, 'shutdown step failed');
+      }
+    }
+  }
+}

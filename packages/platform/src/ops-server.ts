@@ -9,7 +9,7 @@ export interface OpsServer {
 
 /**
  * The /metrics, /healthz and /readyz endpoints of a process that serves no other HTTP (consumer,
- * scheduler), for Prometheus and Kubernetes probes.
+ * operator), for Prometheus and Kubernetes probes.
  */
 export async function startOpsServer(opts: {
   port: number;

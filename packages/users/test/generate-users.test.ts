@@ -1,4 +1,8 @@
-import { createRandom, generateChunk, seqOf, userIdFor, vocabularyFor, type ChunkSpec, type UserDocument } from '../src';
+import type { ObjectId } from 'mongodb';
+import { createRandom, generateChunk, userIdFor, vocabularyFor, type ChunkSpec, type UserDocument } from '../src';
+
+/** The sequence number back out of a generated `_id` (its last eight bytes). */
+const seqOf = (id: ObjectId) => Number(Buffer.from(id.id).readBigUInt64BE(4));
 
 const CREATED_AT = '2025-02-03T04:05:06.000Z';
 

@@ -1,5 +1,5 @@
-import { COARSE_SLICE, FINE_SLICE, TallyBuilder, incrementsOf, locate, locateFine, moveDelta } from '../src/tally';
-import { foldDeltas } from '../src/user-tally.repository';
+import { COARSE_SLICE, FINE_SLICE, TallyBuilder, incrementsOf, locate, locateFine, moveDelta } from '../src/domain/tally';
+import { foldDeltas } from '../src/domain/tally';
 
 const user = (seq: number, country = 'France', gender = 'female') => ({ seq, gender, address: { country } });
 

@@ -1,4 +1,4 @@
-import { MAX_JOB_COUNT } from '@userforge/jobs';
+import { MAX_JOB_COUNT } from '@userforge/contracts';
 import { z } from 'zod';
 import { connectionShape, env, loadConfig } from '@userforge/platform';
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { PlatformEvent } from '@userforge/contracts';
-import type { EventHub } from '../events';
+import type { EventHub } from '../event-hub';
 
 /**
  * `GET /v1/events`: Server-Sent Events. A client first gets a snapshot (the active jobs), then every

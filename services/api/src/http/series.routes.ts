@@ -1,8 +1,15 @@
 import { Router } from 'express';
-import { matrixToPoints, type LiveSeries, type SeriesView } from '../domain/live-series';
+import type { SeriesPoint, SeriesView } from '@userforge/contracts';
+import type { LiveSeries } from '../workers/live-sampler';
 
 const THROUGHPUT = 'sum(rate(userforge_users_generated_total[30s]))';
 const LAG = 'sum(userforge_kafka_consumer_lag_messages)';
+
+/** Prometheus range-query result (matrix) as points of the first series, or [] when empty. */
+export function matrixToPoints(body: unknown): SeriesPoint[] {
+  const result = (body as { data?: { result?: { values?: [number, string][] }[] } })?.data?.result ?? [];
+  return (result[0]?.values ?? []).map(([t, v]) => ({ t: new Date(t * 1000).toISOString(), value: Math.round(Number(v) * 100) / 100 }));
+}
 
 async function rangeQuery(prometheusUrl: string, query: string, minutes: number) {
   const end = Math.floor(Date.now() / 1000);

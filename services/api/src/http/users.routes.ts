@@ -6,25 +6,27 @@ import {
   recordActivityRequestSchema,
   updateUserRequestSchema,
 } from '@userforge/contracts';
-import { AppError, parseInput } from '@userforge/platform';
-import type { PageCache } from '../data/page-cache';
-import { knownTotal, listUsers, type ListDeps } from '../domain/list-users';
+import { parseInput, requireJson } from '@userforge/platform';
 import {
   createUser,
   deleteUser,
   getUser,
+  knownTotal,
   listActivity,
+  listUsers,
   recordActivity,
   statistics,
   updateUser,
+  type ListDeps,
   type UserDeps,
-} from '../domain/users';
+} from '@userforge/users';
+import type { PageCache } from '../data/page-cache';
 
 export interface UsersRouteDeps {
   list: ListDeps;
   users: UserDeps;
   cache: PageCache;
-  /** Guards for mutating routes (API key, rate limit). */
+  /** Guards of the mutating routes (API key, rate limit). */
   guard: RequestHandler[];
 }
 
@@ -32,30 +34,31 @@ const activityLimit = z.object({
   limit: z.coerce.number({ error: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be between 1 and 100').max(100, 'limit must be between 1 and 100').default(20),
 });
 
-const requireJson: RequestHandler = (req, _res, next) => {
-  if (!req.is('application/json')) {
-    next(new AppError('unsupported_media_type', 'send the body as application/json', 415));
-    return;
-  }
-  next();
-};
-
 /** A canonical cache key: the validated query with its keys in a fixed order. */
 function cacheKey(query: Record<string, unknown>): string {
   return JSON.stringify(Object.keys(query).sort().map((k) => [k, query[k]]));
 }
 
-export function usersRoutes(deps: UsersRouteDeps): Router {
-  const router = Router();
-
-  const list: RequestHandler = async (req, res) => {
+/** A page of users through the cache (`X-Cache: HIT | MISS | BYPASS`). */
+export function listUsersHandler(deps: Pick<UsersRouteDeps, 'list' | 'cache'>): RequestHandler {
+  return async (req, res) => {
     const query = parseInput(listUsersQuerySchema, req.query, 'query');
     const { body, status } = await deps.cache.get(cacheKey(query), () => listUsers(deps.list, query));
     res.setHeader('X-Cache', status);
     res.type('application/json').send(body);
   };
-  router.get('/v1/users', list);
-  router.get('/v1/user', list); // the original route
+}
+
+/** Records an activity of the user and answers 202 (it is stored by the consumers). */
+export function recordActivityHandler(deps: Pick<UsersRouteDeps, 'users'>, type: (body: unknown) => string): RequestHandler {
+  return async (req, res) => {
+    res.status(202).json(await recordActivity(deps.users, String(req.params.id), type(req.body), req.get('user-agent') ?? ''));
+  };
+}
+
+export function usersRoutes(deps: UsersRouteDeps): Router {
+  const router = Router();
+  router.get('/v1/users', listUsersHandler(deps));
 
   // The total alone (same filters as the listing; null when a combination cannot be counted cheaply).
   router.get('/v1/users/count', async (req, res) => {
@@ -91,16 +94,13 @@ export function usersRoutes(deps: UsersRouteDeps): Router {
     res.json(await listActivity(deps.users, String(req.params.id), limit));
   });
 
-  router.post('/v1/users/:id/activity', ...deps.guard, async (req, res) => {
-    const body = req.body === undefined || (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0) ? {} : req.body;
-    const { type } = parseInput(recordActivityRequestSchema, body, 'activity');
-    res.status(202).json(await recordActivity(deps.users, String(req.params.id), type, req.get('user-agent') ?? ''));
-  });
-
-  // The original route: a GET that records a visit. Kept for its clients.
-  router.get('/v1/user/activity/:id', ...deps.guard, async (req, res) => {
-    res.status(202).json(await recordActivity(deps.users, String(req.params.id), 'visit', req.get('user-agent') ?? ''));
-  });
-
+  router.post(
+    '/v1/users/:id/activity',
+    ...deps.guard,
+    recordActivityHandler(deps, (raw) => {
+      const body = raw === undefined || (typeof raw === 'object' && raw !== null && Object.keys(raw).length === 0) ? {} : raw;
+      return parseInput(recordActivityRequestSchema, body, 'activity').type;
+    }),
+  );
   return router;
 }

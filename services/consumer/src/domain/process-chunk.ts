@@ -4,7 +4,7 @@ import { TallyBuilder, generateChunk, type TallyDelta, type UserDocument } from 
 
 export interface ChunkDeps {
   users: { insertIgnoringDuplicates(users: UserDocument[]): Promise<number> };
-  jobs: Pick<JobRepository, 'stateOf' | 'recordChunkDone'>;
+  jobs: Pick<JobRepository, 'stateOf' | 'recordChunkDone' | 'markFailed'>;
   /** Records the chunk's users in the tally (counts by country, gender, sequence slice), once. */
   tally: { record(delta: TallyDelta): Promise<unknown> };
   /** Called between insert batches: keeps the consumer's group membership alive during long chunks. */
@@ -45,4 +45,11 @@ export async function processChunk(deps: ChunkDeps, chunk: GenerateChunk): Promi
   );
   if (job) deps.onProgress(toJobView(job, now()));
   return { kind: 'stored', inserted, completedJob: completed };
+}
+
+/** A chunk of the job was dead-lettered: the job can never be complete, so it ends as failed. */
+export async function failJob(deps: Pick<ChunkDeps, 'jobs' | 'onProgress' | 'now'>, jobId: string, reason: string): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  const job = await deps.jobs.markFailed(jobId, reason, now());
+  if (job) deps.onProgress(toJobView(job, now()));
 }

@@ -1,13 +1,14 @@
 import type { EachMessagePayload } from 'kafkajs';
-import { Topics, decodeMessage, type DeadLetter, type GenerateChunk } from '@userforge/contracts';
+import { Topics, decodeMessage, type GenerateChunk } from '@userforge/contracts';
 import type { Logger } from '@userforge/platform';
 import type { ChunkOutcome } from '../domain/process-chunk';
 import { decideOnFailure, isRebalance, isTransient } from '../domain/retry-policy';
 import type { ConsumerMetrics } from '../metrics';
+import { deadLetterOf, type SendDeadLetter } from './dead-letter';
 
 export interface RandomUsersHandlerDeps {
   processChunk: (chunk: GenerateChunk, heartbeat: () => Promise<void>) => Promise<ChunkOutcome>;
-  deadLetter: (letter: DeadLetter, key: string | null) => Promise<void>;
+  deadLetter: SendDeadLetter;
   /** A chunk of the job was dead-lettered: the job can never be complete, so it ends as failed. */
   failJob: (jobId: string, reason: string) => Promise<void>;
   commit: (topic: string, partition: number, nextOffset: string) => Promise<void>;
@@ -38,17 +39,7 @@ export function randomUsersHandler(deps: RandomUsersHandlerDeps) {
     const key = message.key?.toString() ?? null;
     const nextOffset = (BigInt(message.offset) + 1n).toString();
     const deadLetter = async (reason: string, error: string) => {
-      await deps.deadLetter(
-        {
-          v: 1,
-          reason,
-          error,
-          source: { topic, partition, offset: message.offset, key },
-          value: message.value?.toString() ?? '',
-          failedAt: new Date().toISOString(),
-        },
-        key,
-      );
+      await deps.deadLetter(deadLetterOf(topic, partition, message, reason, error));
       deps.metrics.chunks.inc({ outcome: 'dead_lettered' });
       deps.logger.warn({ topic, partition, offset: message.offset, key, reason }, 'chunk dead-lettered');
     };

@@ -1,10 +1,11 @@
 import type { EachMessagePayload } from 'kafkajs';
-import { Topics, decodeMessage, type DeadLetter } from '@userforge/contracts';
+import { Topics, decodeMessage } from '@userforge/contracts';
 import type { Logger } from '@userforge/platform';
-import { forgetDeletedUser, recordActivity, type UserEventDeps } from '../domain/user-events';
+import { forgetDeletedUser, storeActivity, type UserEventDeps } from '@userforge/users';
+import { deadLetterOf, type SendDeadLetter } from './dead-letter';
 
 export interface UserEventsHandlerDeps extends UserEventDeps {
-  deadLetter(letter: DeadLetter, key: string | null): Promise<void>;
+  deadLetter: SendDeadLetter;
   commit(topic: string, partition: number, offset: string): Promise<void>;
   logger: Logger;
 }
@@ -18,31 +19,27 @@ export const USER_EVENT_TOPICS = [Topics.userActivityCreate, Topics.userDeletedS
 export function userEventsHandler(deps: UserEventsHandlerDeps) {
   return async ({ topic, partition, message }: EachMessagePayload): Promise<void> => {
     const next = (BigInt(message.offset) + 1n).toString();
-    const key = message.key?.toString() ?? null;
-    const decoded =
-      topic === Topics.userActivityCreate
-        ? decodeMessage(Topics.userActivityCreate, message.value)
-        : topic === Topics.userDeletedSingle
-          ? decodeMessage(Topics.userDeletedSingle, message.value)
-          : ({ ok: false, reason: `unexpected topic ${topic}` } as const);
-    if (!decoded.ok) {
-      deps.logger.warn({ topic, partition, offset: message.offset, reason: decoded.reason }, 'dead-lettering user event');
-      await deps.deadLetter(
-        {
-          v: 1,
-          reason: decoded.reason,
-          error: decoded.reason,
-          source: { topic, partition, offset: message.offset, key },
-          value: message.value?.toString() ?? '',
-          failedAt: new Date().toISOString(),
-        },
-        key,
-      );
-    } else if (topic === Topics.userActivityCreate) {
-      await recordActivity(deps, decoded.message as Parameters<typeof recordActivity>[1]);
-    } else {
-      await forgetDeletedUser(deps, decoded.message as Parameters<typeof forgetDeletedUser>[1]);
+    const invalid = await store(deps, topic, message.value);
+    if (invalid !== undefined) {
+      deps.logger.warn({ topic, partition, offset: message.offset, reason: invalid }, 'dead-lettering user event');
+      await deps.deadLetter(deadLetterOf(topic, partition, message, invalid, invalid));
     }
     await deps.commit(topic, partition, next);
   };
+}
+
+/** Decodes the event and stores its effect; returns why it never can when the message is invalid. */
+async function store(deps: UserEventDeps, topic: string, value: Buffer | null): Promise<string | undefined> {
+  if (topic === Topics.userActivityCreate) {
+    const decoded = decodeMessage(Topics.userActivityCreate, value);
+    if (!decoded.ok) return decoded.reason;
+    await storeActivity(deps, decoded.message);
+  } else if (topic === Topics.userDeletedSingle) {
+    const decoded = decodeMessage(Topics.userDeletedSingle, value);
+    if (!decoded.ok) return decoded.reason;
+    await forgetDeletedUser(deps, decoded.message);
+  } else {
+    return `unexpected topic ${topic}`;
+  }
+  return undefined;
 }

@@ -1,0 +1,14 @@
+/** The closed lists of values the contracts accept, each with its type. No zod, so the browser may import them. */
+
+export const GENDERS = ['female', 'male'] as const;
+export type Gender = (typeof GENDERS)[number];
+
+/** Sort orders of `GET /v1/users`: each one is served by an index. `seq` is creation order. */
+export const USER_SORTS = ['seq', '-seq', 'email'] as const;
+export type UserSort = (typeof USER_SORTS)[number];
+
+export const JOB_STATES = ['publishing', 'running', 'succeeded', 'cancelled', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'cancelled', 'failed'];
+/** The states of a job still at work: every state that is not terminal. */
+export const ACTIVE_STATES: readonly JobState[] = JOB_STATES.filter((state) => !TERMINAL_STATES.includes(state));

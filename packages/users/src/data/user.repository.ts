@@ -1,0 +1,116 @@
+import { ObjectId, type Collection, type Db, type Filter } from 'mongodb';
+import { isDuplicateKey, isOnlyDuplicates } from '@userforge/platform';
+import type { UserCriteria, UserOrder } from '../domain/user-criteria';
+import { EmailTakenError } from '../domain/user-errors';
+import type { UserDocument } from './user';
+
+/** Indexes of the users collection. Each one costs insert throughput: see README "Indexes". */
+export const USER_INDEXES = [
+  { key: { email: 1 }, name: 'email_unique', unique: true },
+  // Listing order, page positions (see the user tally), the keyset cursor, and a job's audit (its
+  // users are exactly its reserved sequence range).
+  { key: { seq: 1 }, name: 'by_seq' },
+] as const;
+
+/** Indexes of earlier versions, dropped because nothing reads through them any more. */
+const RETIRED_INDEXES = ['by_job'];
+
+export interface FindOptions {
+  sort: UserOrder;
+  skip?: number;
+  limit: number;
+}
+
+/** The MongoDB filter for criteria the domain built from validated input: equality and ranges on fixed fields only. */
+export function toUserFilter(c: UserCriteria): Filter<UserDocument> {
+  const filter: Record<string, unknown> = {};
+  if (c.email !== undefined) filter.email = c.email;
+  else if (c.emailRange) filter.email = toRange(c.emailRange);
+  if (c.firstName !== undefined) filter['name.first'] = c.firstName;
+  if (c.lastName !== undefined) filter['name.last'] = c.lastName;
+  if (c.country !== undefined) filter['address.country'] = c.country;
+  if (c.gender !== undefined) filter.gender = c.gender;
+  if (c.seqRange) filter.seq = toRange(c.seqRange);
+  return filter as Filter<UserDocument>;
+}
+
+function toRange<T>(r: { gt?: T; gte?: T; lt?: T; lte?: T }): Record<string, T> {
+  const out: Record<string, T> = {};
+  if (r.gt !== undefined) out.$gt = r.gt;
+  if (r.gte !== undefined) out.$gte = r.gte;
+  if (r.lt !== undefined) out.$lt = r.lt;
+  if (r.lte !== undefined) out.$lte = r.lte;
+  return out;
+}
+
+/** The users collection: its indexes, bulk inserts of generated users, reads and single-user edits. Ids are 24-hex strings. */
+export class UserRepository {
+  readonly users: Collection<UserDocument>;
+
+  constructor(db: Db) {
+    this.users = db.collection<UserDocument>('users');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    for (const { key, ...options } of USER_INDEXES) await this.users.createIndex(key, options);
+    const existing = new Set((await this.users.indexes().catch(() => [])).map((i) => i.name));
+    for (const name of RETIRED_INDEXES) if (existing.has(name)) await this.users.dropIndex(name).catch(() => undefined);
+  }
+
+  /**
+   * Unordered bulk insert that treats duplicate keys as success: they are users a previous
+   * delivery of the same chunk already stored. Returns how many were new. Any other write error
+   * is thrown.
+   */
+  async insertIgnoringDuplicates(users: UserDocument[]): Promise<number> {
+    try {
+      return (await this.users.insertMany(users, { ordered: false })).insertedCount;
+    } catch (err) {
+      if (isOnlyDuplicates(err)) return err.insertedCount;
+      throw err;
+    }
+  }
+
+  /** Moves `lastActive` forward (never back). False when the user does not exist. */
+  async touchLastActive(userId: string, at: Date): Promise<boolean> {
+    return (await this.users.updateOne({ _id: new ObjectId(userId) }, { $max: { lastActive: at } })).matchedCount === 1;
+  }
+
+  find(criteria: UserCriteria, { sort, skip = 0, limit }: FindOptions): Promise<UserDocument[]> {
+    return this.users.find(toUserFilter(criteria)).sort({ [sort.field]: sort.dir }).skip(skip).limit(limit).toArray();
+  }
+
+  findById(id: string): Promise<UserDocument | null> {
+    return this.users.findOne({ _id: new ObjectId(id) });
+  }
+
+  async insert(user: UserDocument): Promise<void> {
+    try {
+      await this.users.insertOne(user);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new EmailTakenError(user.email);
+      throw err;
+    }
+  }
+
+  /** Applies the changes; the user after them, or null if there is no such user. */
+  async update(id: string, changes: Partial<UserDocument>): Promise<UserDocument | null> {
+    const _id = new ObjectId(id);
+    if (changes.email !== undefined) {
+      const holder = await this.users.findOne({ email: changes.email });
+      if (holder && !holder._id.equals(_id)) throw new EmailTakenError(changes.email);
+    }
+    try {
+      const { matchedCount } = await this.users.updateOne({ _id }, { $set: changes });
+      if (matchedCount === 0) return null;
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new EmailTakenError(String(changes.email));
+      throw err;
+    }
+    return this.users.findOne({ _id });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.users.deleteOne({ _id: new ObjectId(id) })).deletedCount === 1;
+  }
+}
