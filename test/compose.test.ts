@@ -20,15 +20,15 @@ const compose = yaml.load(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose-r
 const { services } = compose;
 
 describe('docker-compose-resource.yml', () => {
-  it('keeps the original port contract, plus Prometheus and Grafana, and no ZooKeeper', () => {
+  it('keeps the original port contract, plus Prometheus and Grafana, on loopback only, and no ZooKeeper', () => {
     const ports = Object.fromEntries(Object.entries(services).map(([name, s]) => [name, s.ports]));
     expect(ports).toEqual({
-      mongo: ['27017:27017'],
-      redis: ['6379:6379'],
-      kafka: ['9092:9092'],
-      'mongo-express': ['8081:8081'],
-      prometheus: ['9090:9090'],
-      grafana: ['3000:3000'],
+      mongo: ['127.0.0.1:27017:27017'],
+      redis: ['127.0.0.1:6379:6379'],
+      kafka: ['127.0.0.1:9092:9092'],
+      'mongo-express': ['127.0.0.1:8081:8081'],
+      prometheus: ['127.0.0.1:9090:9090'],
+      grafana: ['127.0.0.1:3000:3000'],
     });
     expect(Object.values(services).some((s) => s.ports?.some((p) => p.includes('2181')))).toBe(false);
   });
@@ -40,6 +40,12 @@ describe('docker-compose-resource.yml', () => {
     }
     expect(services.mongo!.image).toMatch(/^mongo:7\./);
     expect(services.kafka!.image).toMatch(/:3\.9\./);
+  });
+
+  it('puts Mongo Express behind a login whose password the user must set', () => {
+    const env = services['mongo-express']!.environment!;
+    expect(env.ME_CONFIG_BASICAUTH).toBe('true');
+    expect(env.ME_CONFIG_BASICAUTH_PASSWORD).toMatch(/^\$\{MONGO_EXPRESS_PASSWORD:\?/);
   });
 
   it('gives every service a healthcheck, and waits on healthy dependencies', () => {

@@ -6,6 +6,7 @@
 export * from './limits';
 export * from './locales';
 export * from './object-id';
+export * from './patterns';
 export * from './types';
 export * from './views';
 export type { CreateJobRequest } from './jobs';

@@ -9,3 +9,5 @@ export * from './messages';
 export * from './pagination';
 export * from './topics';
 export * from './users';
+export * from './responses';
+export * from './patterns';

@@ -1,29 +1,35 @@
 import { z } from 'zod';
 import { DEFAULT_PAGE_LIMIT, MAX_CURSOR_LENGTH, MAX_PAGE_LIMIT, MAX_USERS_PAGE, MIN_BIRTH_DATE, USER_FIELD_MAX } from './limits';
 import { OBJECT_ID_HEX } from './object-id';
+import { NOT_BLANK, NO_CONTROL_CHARS, birthDatePattern, wholeNumberPattern } from './patterns';
 import { GENDERS, USER_SORTS } from './types';
 
 export const userIdSchema = z.string().regex(OBJECT_ID_HEX, 'id must be 24 hexadecimal characters');
 
-/** A plain query-string value: `?email[$ne]=x` arrives as an object and is rejected here. */
+/** A plain text value: `?email[$ne]=x` arrives as an object and is rejected here; so are control characters. */
 const text = (what: string, max: number) =>
   z
     .string({ error: `${what} must be a single plain value` })
-    .trim()
     .min(1, `${what} must not be empty`)
-    .max(max, `${what} must be at most ${max} characters`);
+    .max(max, `${what} must be at most ${max} characters`)
+    .regex(NO_CONTROL_CHARS, `${what} must not contain control characters`)
+    .regex(NOT_BLANK, `${what} must not be blank`);
+
+/** A whole number in a query string, bounded by its pattern (`?limit=5`). */
+export const queryNumber = (what: string, max: number, message = `${what} must be a number between 1 and ${max}`) =>
+  z
+    .string({ error: `${what} must be a single plain value` })
+    .regex(wholeNumberPattern(max), message)
+    .transform(Number);
+/** A page number: from 1 to `max`. */
+export const queryPage = (max: number) => queryNumber('page', max, `page must be at least 1 (a whole number up to ${max})`);
 
 const gender = z.enum(GENDERS, { error: `gender must be one of ${GENDERS.join(', ')}` });
 
 export const listUsersQuerySchema = z
   .object({
-    limit: z.coerce
-      .number({ error: 'limit must be a number' })
-      .int('limit must be a whole number')
-      .min(1, `limit must be between 1 and ${MAX_PAGE_LIMIT}`)
-      .max(MAX_PAGE_LIMIT, `limit must be between 1 and ${MAX_PAGE_LIMIT}`)
-      .default(DEFAULT_PAGE_LIMIT),
-    page: z.coerce.number({ error: 'page must be a number' }).int('page must be a whole number').min(1, 'page must be at least 1').max(MAX_USERS_PAGE).default(1),
+    limit: queryNumber('limit', MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT),
+    page: queryPage(MAX_USERS_PAGE).default(1),
     after: text('after', MAX_CURSOR_LENGTH).optional(),
     sort: z.enum(USER_SORTS, { error: `sort must be one of ${USER_SORTS.join(', ')}` }).default('seq'),
     email: text('email', USER_FIELD_MAX.email).toLowerCase().optional(),
@@ -43,22 +49,23 @@ const address = z
     country: text('address.country', USER_FIELD_MAX.country),
   })
   .strict();
-const birthDate = z.iso
-  .date('birthDate must be a date (YYYY-MM-DD)')
-  .refine((d) => d >= MIN_BIRTH_DATE && new Date(d) <= new Date(), `birthDate must be between ${MIN_BIRTH_DATE} and today`);
+const lastYear = new Date().getUTCFullYear() - 1;
+const birthDate = z
+  .string()
+  .regex(birthDatePattern(Number(MIN_BIRTH_DATE.slice(0, 4)), lastYear), `birthDate must be a date (YYYY-MM-DD) from ${MIN_BIRTH_DATE} to ${lastYear}-12-31`);
 
 /** Fields a client may set; anything else is rejected (no mass assignment). */
 const editable = {
   name: personName,
-  email: z.email('email must be a valid email address').max(USER_FIELD_MAX.email).toLowerCase(),
+  email: z.email('email must be a valid email address').max(USER_FIELD_MAX.email, `email must be at most ${USER_FIELD_MAX.email} characters`).toLowerCase(),
   username: z.string().regex(/^[A-Za-z0-9._-]{3,40}$/, 'username must be 3-40 letters, digits, dots, dashes or underscores'),
   phone: z.string().regex(/^[0-9+().\- x]{5,30}$/, 'phone must be 5-30 digits, spaces or + ( ) . - x'),
   gender,
   birthDate,
   avatar: z
-    .url('avatar must be an http(s) URL')
-    .max(USER_FIELD_MAX.avatar)
-    .refine((u) => /^https?:\/\//.test(u), 'avatar must be an http(s) URL'),
+    .string()
+    .max(USER_FIELD_MAX.avatar, `avatar must be at most ${USER_FIELD_MAX.avatar} characters`)
+    .regex(/^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(\/[!#-~]*)?$/, 'avatar must be an http(s) URL'),
   address,
   company: text('company', USER_FIELD_MAX.company),
   jobTitle: text('jobTitle', USER_FIELD_MAX.jobTitle),

@@ -27,6 +27,9 @@ export class AppError extends Error {
   }
 }
 
+/** Driver errors that mean "cannot reach MongoDB or Kafka right now". */
+const UNAVAILABLE = /^(MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeoutError|KafkaJSBrokerNotFound)$/;
+
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
@@ -44,6 +47,10 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     const code = typeof tagged.type === 'string' ? tagged.type.replace(/\./g, '_') : 'bad_request';
     const message = typeof tagged.message === 'string' ? tagged.message : 'bad request';
     return { status: tagged.status, body: { error: { code, message } }, expected: true };
+  }
+  // A dependency that cannot be reached is the server's temporary problem, not a bug: 503, retry later.
+  if (err instanceof Error && UNAVAILABLE.test(err.name)) {
+    return { status: 503, body: { error: { code: 'unavailable', message: 'a dependency (database or message broker) is unavailable; retry later' } }, expected: false };
   }
   return { status: 500, body: { error: { code: 'internal', message: 'internal server error' } }, expected: false };
 }

@@ -28,3 +28,14 @@ describe('toErrorResponse', () => {
     });
   });
 });
+
+describe('unreachable dependencies', () => {
+  it('are 503 unavailable, not 500', () => {
+    for (const name of ['MongoServerSelectionError', 'MongoNetworkError', 'KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded']) {
+      const err = new Error('down');
+      err.name = name;
+      expect([name, toErrorResponse(err).status, toErrorResponse(err).body.error.code]).toEqual([name, 503, 'unavailable']);
+    }
+    expect(toErrorResponse(new Error('bug')).status).toBe(500);
+  });
+});

@@ -46,11 +46,12 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     const app = createApp({
       logger,
       registry,
-      checks: { mongo: () => pingMongo(io.mongo), redis: async () => void (await io.redis.ping()) },
       front: [securityHeaders(), corsFor(config.CORS_ORIGINS)],
       bodyLimit: config.BODY_LIMIT,
-      routers: apiRoutes({
+      routes: apiRoutes({
         config,
+        registry,
+        checks: { mongo: () => pingMongo(io.mongo), redis: async () => void (await io.redis.ping()) },
         jobs: { jobs, publisher, onProgress },
         list: { users, tally: tallyReader },
         users: { users, tally, counts: tallyReader, sequence: jobs, activities, publish: io.publish, invalidateListings: () => cache.invalidate() },

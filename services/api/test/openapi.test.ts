@@ -1,121 +1,154 @@
-import { buildOpenApiDocument } from '../src/http/openapi';
+import type { AddressInfo } from 'node:net';
+import http, { type Server } from 'node:http';
+import { createMetricsRegistry, createLogger } from '@userforge/platform';
+import { createApp } from '../src/app';
+import { loadApiConfig } from '../src/config';
+import { apiRoutes } from '../src/http/routes';
 
 type Json = Record<string, unknown>;
 interface Operation {
   operationId?: string;
-  parameters?: { name: string; in: string; schema: Json }[];
-  requestBody?: { content: Record<string, { schema: Json }> };
+  parameters?: { name: string; in: string; required?: boolean; schema: Json }[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: Json }> };
   security?: unknown[];
   deprecated?: boolean;
-  responses: Record<string, Json>;
+  responses: Record<string, Json & { headers?: Json }>;
 }
-
-const doc = buildOpenApiDocument({ maxJobCount: 4321, version: '9.9.9' }) as {
+interface Doc {
   openapi: string;
   info: { version: string };
   paths: Record<string, Record<string, Operation>>;
-  components: Json;
-};
-const op = (path: string, method: string): Operation => {
-  const found = doc.paths[path]?.[method];
-  if (!found) throw new Error(`missing ${method.toUpperCase()} ${path}`);
-  return found;
-};
-
-const ROUTES: [string, string][] = [
-  ['get', '/healthz'],
-  ['get', '/readyz'],
-  ['get', '/metrics'],
-  ['get', '/openapi.json'],
-  ['post', '/v1/jobs'],
-  ['get', '/v1/jobs'],
-  ['get', '/v1/jobs/{id}'],
-  ['post', '/v1/jobs/{id}/cancel'],
-  ['post', '/v1/generate/users/random/{count}'],
-  ['get', '/v1/generate/users/random/{count}'],
-  ['get', '/v1/events'],
-  ['get', '/v1/users'],
-  ['get', '/v1/user'],
-  ['get', '/v1/users/{id}'],
-  ['post', '/v1/users'],
-  ['patch', '/v1/users/{id}'],
-  ['delete', '/v1/users/{id}'],
-  ['post', '/v1/users/{id}/activity'],
-  ['get', '/v1/user/activity/{id}'],
-  ['get', '/v1/users/{id}/activity'],
-  ['get', '/v1/stats'],
-];
-const MUTATING = new Set(['post /v1/jobs', 'post /v1/jobs/{id}/cancel', 'post /v1/generate/users/random/{count}', 'get /v1/generate/users/random/{count}',
-  'post /v1/users', 'patch /v1/users/{id}', 'delete /v1/users/{id}', 'post /v1/users/{id}/activity', 'get /v1/user/activity/{id}']);
-
-/** Every `$ref` value anywhere in the document. */
-function refs(value: unknown, found: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((v) => refs(v, found));
-  else if (value && typeof value === 'object') {
-    for (const [key, v] of Object.entries(value)) {
-      if (key === '$ref' && typeof v === 'string') found.push(v);
-      else refs(v, found);
-    }
-  }
-  return found;
+  components: Json & { securitySchemes?: Json };
 }
 
-function resolve(pointer: string): unknown {
-  if (!pointer.startsWith('#/')) return undefined;
-  return pointer
-    .slice(2)
-    .split('/')
-    .reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Json)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), doc);
+/**
+ * The router and the document come from one route table; these tests hold them to each other
+ * through the running app, so a route answered but not documented (or documented but not
+ * answered) fails here.
+ */
+function build(env: Record<string, string> = {}) {
+  const config = loadApiConfig({ MAX_JOB_COUNT: '4321', ...env });
+  // Handlers are never reached here: every request below is refused by routing or validation.
+  const inert = {} as never;
+  const routes = apiRoutes({ config, registry: createMetricsRegistry('api-test'), checks: {}, jobs: inert, list: inert, users: inert, cache: inert, hub: inert, live: inert, activeJobs: inert });
+  const app = createApp({ logger: createLogger('api-test', 'silent'), registry: createMetricsRegistry('api-test-app'), routes });
+  return { app, routes };
 }
 
-describe('OpenAPI document', () => {
-  it('is OpenAPI 3.1 with the given version', () => {
-    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
-    expect(doc.info.version).toBe('9.9.9');
+async function serve(env: Record<string, string> = {}) {
+  const { app } = build(env);
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const doc = (await (await fetch(`${base}/openapi.json`)).json()) as Doc;
+  return { server, base, doc };
+}
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'trace'];
+
+/** Any method, TRACE included (fetch refuses to send it). */
+function send(method: string, url: string): Promise<{ status: number; allow: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: String(res.headers.allow ?? ''), body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+const expressPath = (path: string) => path.replace(/\{([A-Za-z]+)\}/g, ':$1');
+
+describe('OpenAPI document and router, from one route table', () => {
+  let s: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    s = await serve();
+  });
+  afterAll(() => new Promise<void>((resolve) => s.server.close(() => resolve())));
+
+  it('is served at /openapi.json as OpenAPI 3.1', () => {
+    expect(s.doc.openapi).toMatch(/^3\.1\.\d+$/);
   });
 
-  it.each(ROUTES)('describes %s %s with an operationId and error responses', (method, path) => {
-    const operation = op(path, method);
-    expect(operation.operationId).toEqual(expect.any(String));
-    if (path.startsWith('/v1')) expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['429', '503']));
-    if (MUTATING.has(`${method} ${path}`)) {
-      expect(operation.security).toEqual([{ apiKey: [] }]);
-      expect(operation.responses['401']).toBeDefined();
-    } else {
-      expect(operation.security).toBeUndefined();
+  it('documents exactly the routes the router answers', () => {
+    const { app } = build();
+    // Express 5 keeps the route table's router as one layer; its route layers are what it answers.
+    const layers = (app.router.stack as { handle: { stack?: { route?: { path: string; methods: Record<string, boolean> } }[] } }[])
+      .flatMap((layer) => layer.handle.stack ?? [])
+      .filter((layer) => layer.route && !layer.route.methods._all);
+    const answered = layers.flatMap((l) => Object.keys(l.route!.methods).map((m) => `${m} ${l.route!.path}`)).sort();
+    const documented = Object.entries(s.doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${expressPath(path)}`)).sort();
+    expect(answered.length).toBeGreaterThan(15);
+    expect(answered).toEqual(documented);
+  });
+
+  it('answers every undocumented method on a documented path with 405 and the documented methods in Allow', async () => {
+    for (const [path, item] of Object.entries(s.doc.paths)) {
+      const url = `${s.base}${path.replace(/\{[A-Za-z]+\}/g, '1')}`;
+      const documented = Object.keys(item).map((m) => m.toUpperCase());
+      for (const method of METHODS.filter((m) => !item[m])) {
+        const res = await send(method.toUpperCase(), url);
+        const allow = res.allow.split(', ').filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
+        expect([path, method, res.status]).toEqual([path, method, 405]);
+        expect([path, allow.sort()]).toEqual([path, documented.sort()]);
+        expect((JSON.parse(res.body) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+      }
     }
   });
 
-  it('gives every operation a unique operationId', () => {
-    const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((o) => o.operationId));
+  it('declares 400 wherever validation can refuse a request, and the router does refuse it', async () => {
+    for (const [path, item] of Object.entries(s.doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const hasPath = (op.parameters ?? []).some((p) => p.in === 'path');
+        if (!hasPath && !op.requestBody) continue;
+        expect([method, path, Object.keys(op.responses)]).toEqual([method, path, expect.arrayContaining(['400'])]);
+        if (!hasPath) continue;
+        const res = await fetch(`${s.base}${path.replace(/\{[A-Za-z]+\}/g, 'not-an-id%00')}`, { method: method.toUpperCase(), headers: { 'content-type': 'application/json' }, body: method === 'get' ? undefined : '{}' });
+        expect([method, path, res.status]).toEqual([method, path, 400]);
+      }
+    }
+  });
+
+  it('gives every operation a unique operationId and states the configured job count bound', () => {
+    const ids = Object.values(s.doc.paths).flatMap((item) => Object.values(item).map((o) => o.operationId));
     expect(new Set(ids).size).toBe(ids.length);
-  });
-
-  it('takes the users list query parameters from the zod schema', () => {
-    const params = op('/v1/users', 'get').parameters ?? [];
-    expect(params.map((p) => p.name)).toEqual(['limit', 'page', 'after', 'sort', 'email', 'name', 'country', 'gender', 'search']);
-    const limit = params.find((p) => p.name === 'limit');
-    expect(limit).toMatchObject({ in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } });
-    expect(op('/v1/users', 'get').responses['200']).toMatchObject({ headers: { 'X-Cache': expect.anything() } });
-  });
-
-  it('bounds the job count by the configured maximum', () => {
-    const schema = op('/v1/jobs', 'post').requestBody?.content['application/json']?.schema;
+    const schema = s.doc.paths['/v1/jobs']!.post!.requestBody?.content['application/json']?.schema;
     expect(schema).toMatchObject({ type: 'object', required: ['count'], properties: { count: { type: 'integer', minimum: 1, maximum: 4321 } } });
-    expect(op('/v1/jobs', 'post').responses['415']).toBeDefined();
+    const count = s.doc.paths['/v1/generate/users/random/{count}']!.post!.parameters?.find((p) => p.name === 'count');
+    expect(new RegExp(String(count?.schema.pattern)).test('4321')).toBe(true);
+    expect(new RegExp(String(count?.schema.pattern)).test('4322')).toBe(false);
   });
 
-  it('marks the legacy GET generation route deprecated', () => {
-    expect(op('/v1/generate/users/random/{count}', 'get').deprecated).toBe(true);
-    expect(op('/v1/generate/users/random/{count}', 'post').deprecated).toBeUndefined();
+  it('marks the legacy GET generation route deprecated, and says so in a header', () => {
+    const get = s.doc.paths['/v1/generate/users/random/{count}']!.get!;
+    expect(get.deprecated).toBe(true);
+    expect(Object.keys(get.responses['202']!.headers ?? {})).toEqual(expect.arrayContaining(['Deprecation', 'Link']));
+    expect(s.doc.paths['/v1/generate/users/random/{count}']!.post!.deprecated).toBeUndefined();
   });
 
-  it('resolves every $ref to a component', () => {
-    const all = refs(doc);
-    expect(all.length).toBeGreaterThan(0);
-    for (const pointer of all) {
-      expect(pointer).toMatch(/^#\/components\//);
-      expect([pointer, resolve(pointer)]).toEqual([pointer, expect.anything()]);
+  it('declares no security scheme while API_KEY is unset', () => {
+    expect(s.doc.components.securitySchemes).toBeUndefined();
+    for (const item of Object.values(s.doc.paths)) for (const op of Object.values(item)) expect([op.operationId, op.security]).toEqual([op.operationId, undefined]);
+  });
+});
+
+describe('with API_KEY set', () => {
+  it('declares the scheme on exactly the routes that refuse a request without the key', async () => {
+    const s = await serve({ API_KEY: 'a-long-enough-test-key' });
+    try {
+      expect(s.doc.components.securitySchemes).toBeDefined();
+      for (const [path, item] of Object.entries(s.doc.paths)) {
+        for (const [method, op] of Object.entries(item)) {
+          if (method === 'get' && !op.security) continue; // reads would need real dependencies to answer
+          const res = await fetch(`${s.base}${path.replace(/\{[A-Za-z]+\}/g, 'x')}`, { method: method.toUpperCase(), headers: { 'content-type': 'application/json' }, body: method === 'get' ? undefined : '{}' });
+          expect([method, path, res.status === 401]).toEqual([method, path, op.security !== undefined]);
+          if (op.security) expect(Object.keys(op.responses)).toContain('401');
+        }
+      }
+    } finally {
+      await new Promise<void>((resolve) => s.server.close(() => resolve()));
     }
   });
 });

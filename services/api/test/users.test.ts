@@ -134,8 +134,8 @@ describe('users API: listing, cache, CRUD, activity, statistics (real servers)',
   });
 
   it.each([
-    ['limit=0', /limit must be between 1 and 100/],
-    ['limit=101', /limit must be between 1 and 100/],
+    ['limit=0', /limit must be a number between 1 and 100/],
+    ['limit=101', /limit must be a number between 1 and 100/],
     ['limit=abc', /limit must be a number/],
     ['page=0', /page must be at least 1/],
     ['sort=password', /sort must be one of seq, -seq, email/],

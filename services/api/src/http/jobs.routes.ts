@@ -1,37 +1,74 @@
-import { Router, type RequestHandler } from 'express';
-import { createJobRequestSchema, paginationQuerySchema } from '@userforge/contracts';
+import { z } from 'zod';
+import { createJobRequestSchema, jobPageSchema, jobViewSchema, paginationQuerySchema, userIdSchema } from '@userforge/contracts';
 import { cancelJob, getJob, listJobs, startJob, type JobDeps } from '@userforge/jobs';
-import { parseInput, requireJson } from '@userforge/platform';
+import { route, type Guard, type RouteSpec } from './contract/route';
 
 export interface JobsRouteDeps {
   jobs: JobDeps;
   maxCount: number;
-  /** Guards of the routes that start or cancel work (API key, generation rate limit). */
-  guard: RequestHandler[];
+  /** Guard of the routes that start or cancel work (API key, generation rate limit). */
+  guard: Guard;
 }
 
-export function jobsRoutes({ jobs: deps, maxCount, guard }: JobsRouteDeps): Router {
-  const router = Router();
-  const createSchema = createJobRequestSchema(maxCount);
+const jobPath = z.object({ id: userIdSchema.describe('Job id') }).strict();
 
-  router.post('/v1/jobs', ...guard, requireJson, async (req, res) => {
-    const request = parseInput(createSchema, req.body, 'job');
-    const job = await startJob(deps, request);
-    res.status(202).location(`/v1/jobs/${job.id}`).json(job);
-  });
+export const jobAccepted = {
+  description: 'Job accepted; progress is reported on `GET /v1/jobs/{id}` and `GET /v1/events`.',
+  schema: jobViewSchema,
+  headers: ['Location' as const],
+};
 
-  router.get('/v1/jobs', async (req, res) => {
-    const { page, limit } = parseInput(paginationQuerySchema, { page: req.query.page, limit: req.query.limit }, 'query');
-    res.json(await listJobs(deps, page, limit));
-  });
-
-  router.get('/v1/jobs/:id', async (req, res) => {
-    res.json(await getJob(deps, req.params.id));
-  });
-
-  router.post('/v1/jobs/:id/cancel', ...guard, async (req, res) => {
-    res.json(await cancelJob(deps, String(req.params.id)));
-  });
-
-  return router;
+export function jobsRoutes({ jobs: deps, maxCount, guard }: JobsRouteDeps): RouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/v1/jobs',
+      operationId: 'createJob',
+      tag: 'jobs',
+      summary: 'Start a user generation job',
+      guard,
+      body: createJobRequestSchema(maxCount),
+      bodyName: 'job',
+      responses: { 202: jobAccepted },
+      errors: [503],
+      handle: async ({ body }) => {
+        const job = await startJob(deps, body);
+        return { status: 202, body: job, headers: { Location: `/v1/jobs/${job.id}` } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/jobs',
+      operationId: 'listJobs',
+      tag: 'jobs',
+      summary: 'List jobs, newest first',
+      query: paginationQuerySchema,
+      responses: { 200: { description: 'A page of jobs.', schema: jobPageSchema } },
+      errors: [503],
+      handle: async ({ query }) => ({ status: 200, body: await listJobs(deps, query.page, query.limit) }),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/jobs/:id',
+      operationId: 'getJob',
+      tag: 'jobs',
+      summary: 'Get a job',
+      params: jobPath,
+      responses: { 200: { description: 'The job.', schema: jobViewSchema } },
+      errors: [404, 503],
+      handle: async ({ params }) => ({ status: 200, body: await getJob(deps, params.id) }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/jobs/:id/cancel',
+      operationId: 'cancelJob',
+      tag: 'jobs',
+      summary: 'Cancel a job that has not finished',
+      guard,
+      params: jobPath,
+      responses: { 200: { description: 'The cancelled job.', schema: jobViewSchema } },
+      errors: [404, 409, 503],
+      handle: async ({ params }) => ({ status: 200, body: await cancelJob(deps, params.id) }),
+    }),
+  ];
 }

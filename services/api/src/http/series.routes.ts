@@ -1,5 +1,5 @@
-import { Router } from 'express';
-import type { SeriesPoint, SeriesView } from '@userforge/contracts';
+import { seriesViewSchema, type SeriesPoint, type SeriesView } from '@userforge/contracts';
+import { route, type RouteSpec } from './contract/route';
 import type { LiveSeries } from '../workers/live-sampler';
 
 const THROUGHPUT = 'sum(rate(userforge_users_generated_total[30s]))';
@@ -24,19 +24,27 @@ async function rangeQuery(prometheusUrl: string, query: string, minutes: number)
  * `GET /v1/metrics/series`: generation throughput and consumer lag over the last 15 minutes, from
  * Prometheus when PROMETHEUS_URL is set and answers, else from the API's own samples.
  */
-export function seriesRoutes(live: LiveSeries, prometheusUrl: string | undefined): Router {
-  const router = Router();
-  router.get('/v1/metrics/series', async (_req, res) => {
-    if (prometheusUrl) {
-      try {
-        const [throughput, lag] = await Promise.all([rangeQuery(prometheusUrl, THROUGHPUT, 15), rangeQuery(prometheusUrl, LAG, 15)]);
-        res.json({ source: 'prometheus', throughput, lag } satisfies SeriesView);
-        return;
-      } catch {
-        // fall back to the API's own series below
-      }
-    }
-    res.json(live.view());
-  });
-  return router;
+export function seriesRoutes(live: LiveSeries, prometheusUrl: string | undefined): RouteSpec[] {
+  return [
+    route({
+      method: 'get',
+      path: '/v1/metrics/series',
+      operationId: 'getMetricsSeries',
+      tag: 'stats',
+      summary: 'Generation throughput and consumer lag over the last 15 minutes',
+      responses: { 200: { description: 'Two time series.', schema: seriesViewSchema } },
+      errors: [],
+      handle: async () => {
+        if (prometheusUrl) {
+          try {
+            const [throughput, lag] = await Promise.all([rangeQuery(prometheusUrl, THROUGHPUT, 15), rangeQuery(prometheusUrl, LAG, 15)]);
+            return { status: 200, body: { source: 'prometheus', throughput, lag } satisfies SeriesView };
+          } catch {
+            // fall back to the API's own series below
+          }
+        }
+        return { status: 200, body: live.view() };
+      },
+    }),
+  ];
 }

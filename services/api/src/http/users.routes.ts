@@ -1,12 +1,18 @@
-import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import {
+  activityAcceptedSchema,
+  activityListSchema,
   createUserRequestSchema,
   listUsersQuerySchema,
   recordActivityRequestSchema,
+  statsViewSchema,
   updateUserRequestSchema,
+  userCountSchema,
+  userIdSchema,
+  userPageSchema,
+  userViewSchema,
+  type ListUsersQuery,
 } from '@userforge/contracts';
-import { parseInput, requireJson } from '@userforge/platform';
 import {
   createUser,
   deleteUser,
@@ -21,18 +27,26 @@ import {
   type UserDeps,
 } from '@userforge/users';
 import type { PageCache } from '../data/page-cache';
+import { route, type Guard, type Reply, type RouteSpec } from './contract/route';
 
 export interface UsersRouteDeps {
   list: ListDeps;
   users: UserDeps;
   cache: PageCache;
-  /** Guards of the mutating routes (API key, rate limit). */
-  guard: RequestHandler[];
+  /** Guard of the routes that change data (API key, rate limit). */
+  guard: Guard;
 }
 
-const activityLimit = z.object({
-  limit: z.coerce.number({ error: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be between 1 and 100').max(100, 'limit must be between 1 and 100').default(20),
-});
+export const userPath = z.object({ id: userIdSchema }).strict();
+const activityQuery = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^(100|[1-9][0-9]?)$/, 'limit must be a whole number between 1 and 100')
+      .transform(Number)
+      .optional(),
+  })
+  .strict();
 
 /** A canonical cache key: the validated query with its keys in a fixed order. */
 function cacheKey(query: Record<string, unknown>): string {
@@ -40,67 +54,134 @@ function cacheKey(query: Record<string, unknown>): string {
 }
 
 /** A page of users through the cache (`X-Cache: HIT | MISS | BYPASS`). */
-export function listUsersHandler(deps: Pick<UsersRouteDeps, 'list' | 'cache'>): RequestHandler {
-  return async (req, res) => {
-    const query = parseInput(listUsersQuerySchema, req.query, 'query');
-    const { body, status } = await deps.cache.get(cacheKey(query), () => listUsers(deps.list, query));
-    res.setHeader('X-Cache', status);
-    res.type('application/json').send(body);
-  };
+export async function listUsersReply(deps: Pick<UsersRouteDeps, 'list' | 'cache'>, query: ListUsersQuery): Promise<Reply> {
+  const { body, status } = await deps.cache.get(cacheKey(query), () => listUsers(deps.list, query));
+  return { status: 200, json: body, headers: { 'X-Cache': status } };
 }
 
-/** Records an activity of the user and answers 202 (it is stored by the consumers). */
-export function recordActivityHandler(deps: Pick<UsersRouteDeps, 'users'>, type: (body: unknown) => string): RequestHandler {
-  return async (req, res) => {
-    res.status(202).json(await recordActivity(deps.users, String(req.params.id), type(req.body), req.get('user-agent') ?? ''));
-  };
-}
+export const userPage = { description: 'A page of users.', schema: userPageSchema, headers: ['X-Cache' as const] };
+export const activityAccepted = { description: 'Activity accepted for storage.', schema: activityAcceptedSchema };
 
-export function usersRoutes(deps: UsersRouteDeps): Router {
-  const router = Router();
-  router.get('/v1/users', listUsersHandler(deps));
-
-  // The total alone (same filters as the listing; null when a combination cannot be counted cheaply).
-  router.get('/v1/users/count', async (req, res) => {
-    const query = parseInput(listUsersQuerySchema, req.query, 'query');
-    res.json({ total: knownTotal(query, await deps.list.tally.snapshot()) });
-  });
-
-  router.get('/v1/stats', async (_req, res) => {
-    res.json(await statistics(deps.users));
-  });
-
-  router.get('/v1/users/:id', async (req, res) => {
-    res.json(await getUser(deps.users, String(req.params.id)));
-  });
-
-  router.post('/v1/users', ...deps.guard, requireJson, async (req, res) => {
-    const user = await createUser(deps.users, parseInput(createUserRequestSchema, req.body, 'user'));
-    res.status(201).location(`/v1/users/${user.id}`).json(user);
-  });
-
-  router.patch('/v1/users/:id', ...deps.guard, requireJson, async (req, res) => {
-    const changes = parseInput(updateUserRequestSchema, req.body, 'user');
-    res.json(await updateUser(deps.users, String(req.params.id), changes));
-  });
-
-  router.delete('/v1/users/:id', ...deps.guard, async (req, res) => {
-    await deleteUser(deps.users, String(req.params.id));
-    res.status(204).end();
-  });
-
-  router.get('/v1/users/:id/activity', async (req, res) => {
-    const { limit } = parseInput(activityLimit, { limit: req.query.limit }, 'query');
-    res.json(await listActivity(deps.users, String(req.params.id), limit));
-  });
-
-  router.post(
-    '/v1/users/:id/activity',
-    ...deps.guard,
-    recordActivityHandler(deps, (raw) => {
-      const body = raw === undefined || (typeof raw === 'object' && raw !== null && Object.keys(raw).length === 0) ? {} : raw;
-      return parseInput(recordActivityRequestSchema, body, 'activity').type;
+export function usersRoutes(deps: UsersRouteDeps): RouteSpec[] {
+  const { guard } = deps;
+  return [
+    route({
+      method: 'get',
+      path: '/v1/users',
+      operationId: 'listUsers',
+      tag: 'users',
+      summary: 'List users: filter, sort, paginate',
+      query: listUsersQuerySchema,
+      responses: { 200: userPage },
+      errors: [503],
+      handle: ({ query }) => listUsersReply(deps, query),
     }),
-  );
-  return router;
+    route({
+      method: 'post',
+      path: '/v1/users',
+      operationId: 'createUser',
+      tag: 'users',
+      summary: 'Create a user',
+      guard,
+      body: createUserRequestSchema,
+      bodyName: 'user',
+      responses: { 201: { description: 'The created user.', schema: userViewSchema, headers: ['Location'] } },
+      errors: [409, 503],
+      handle: async ({ body }) => {
+        const user = await createUser(deps.users, body);
+        return { status: 201, body: user, headers: { Location: `/v1/users/${user.id}` } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/users/count',
+      operationId: 'countUsers',
+      tag: 'users',
+      summary: 'How many users match the same filters as the listing',
+      query: listUsersQuerySchema,
+      responses: { 200: { description: 'The total.', schema: userCountSchema } },
+      errors: [503],
+      handle: async ({ query }) => ({ status: 200, body: { total: knownTotal(query, await deps.list.tally.snapshot()) } }),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/stats',
+      operationId: 'getStats',
+      tag: 'stats',
+      summary: 'Counts and distributions for the dashboard',
+      responses: { 200: { description: 'Statistics.', schema: statsViewSchema } },
+      errors: [503],
+      handle: async () => ({ status: 200, body: await statistics(deps.users) }),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/users/:id',
+      operationId: 'getUser',
+      tag: 'users',
+      summary: 'Get a user',
+      params: userPath,
+      responses: { 200: { description: 'The user.', schema: userViewSchema } },
+      errors: [404, 503],
+      handle: async ({ params }) => ({ status: 200, body: await getUser(deps.users, params.id) }),
+    }),
+    route({
+      method: 'patch',
+      path: '/v1/users/:id',
+      operationId: 'updateUser',
+      tag: 'users',
+      summary: 'Change some fields of a user',
+      guard,
+      params: userPath,
+      body: updateUserRequestSchema,
+      bodyName: 'user',
+      responses: { 200: { description: 'The updated user.', schema: userViewSchema } },
+      errors: [404, 409, 503],
+      handle: async ({ params, body }) => ({ status: 200, body: await updateUser(deps.users, params.id, body) }),
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/users/:id',
+      operationId: 'deleteUser',
+      tag: 'users',
+      summary: 'Delete a user',
+      guard,
+      params: userPath,
+      responses: { 204: { description: 'Deleted.' } },
+      errors: [404, 503],
+      handle: async ({ params }) => {
+        await deleteUser(deps.users, params.id);
+        return { status: 204 };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/users/:id/activity',
+      operationId: 'listUserActivity',
+      tag: 'activity',
+      summary: "A user's most recent activity, newest first",
+      params: userPath,
+      query: activityQuery,
+      responses: { 200: { description: 'Recent activity.', schema: activityListSchema } },
+      errors: [404, 503],
+      handle: async ({ params, query }) => ({ status: 200, body: await listActivity(deps.users, params.id, query.limit ?? 20) }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/users/:id/activity',
+      operationId: 'recordUserActivity',
+      tag: 'activity',
+      summary: "Record an activity of a user (device, browser and OS come from the request's User-Agent)",
+      guard,
+      params: userPath,
+      body: recordActivityRequestSchema,
+      bodyOptional: true,
+      bodyName: 'activity',
+      responses: { 202: activityAccepted },
+      errors: [404, 503],
+      handle: async ({ params, body, req }) => ({
+        status: 202,
+        body: await recordActivity(deps.users, params.id, body.type, req.get('user-agent') ?? ''),
+      }),
+    }),
+  ];
 }
