@@ -24,7 +24,8 @@ export const MAX_JOBS_PAGE = 1_000_000;
 export const MAX_USERS_PAGE = 100_000_000;
 /** With filters or sort=email, `GET /v1/users` serves page numbers up to this item; beyond, a cursor (`after`). */
 export const MAX_FILTERED_OFFSET = 10_000;
-export const MAX_CURSOR_LENGTH = 200;
+/** A cursor: up to 15 digits of sequence number, `~`, an email of up to 254 characters. */
+export const MAX_CURSOR_LENGTH = 270;
 
 // ---- Users (`POST`/`PATCH /v1/users`, the filters of `GET /v1/users`) --------------------------
 

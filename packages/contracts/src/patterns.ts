@@ -9,6 +9,12 @@ export const NO_CONTROL_CHARS = new RegExp(`^[^${CONTROL}]*$`);
 /** Text with at least one character that is neither a space nor a control character. */
 export const NOT_BLANK = new RegExp(`^[^${CONTROL}]*[^ ${CONTROL}][^${CONTROL}]*$`);
 
+/**
+ * A listing cursor (`next`, sent back as `after`): the position of the last user of a page, as its
+ * sequence number and email, so it continues any sort order. Both parts are exactly what users have.
+ */
+export const CURSOR = /^(?:0|[1-9][0-9]{0,14})~[a-z0-9._'+@-]{1,254}$/;
+
 /** Whole numbers from 1 to `max` in plain decimal (no sign, no leading zeros), exactly. */
 export function wholeNumberPattern(max: number): RegExp {
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError('max must be a positive safe integer');

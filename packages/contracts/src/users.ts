@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DEFAULT_PAGE_LIMIT, MAX_CURSOR_LENGTH, MAX_PAGE_LIMIT, MAX_USERS_PAGE, MIN_BIRTH_DATE, USER_FIELD_MAX } from './limits';
+import { DEFAULT_PAGE_LIMIT, MAX_CURSOR_LENGTH, MAX_FILTERED_OFFSET, MAX_PAGE_LIMIT, MAX_USERS_PAGE, MIN_BIRTH_DATE, USER_FIELD_MAX } from './limits';
 import { OBJECT_ID_HEX } from './object-id';
-import { NOT_BLANK, NO_CONTROL_CHARS, birthDatePattern, wholeNumberPattern } from './patterns';
+import { CURSOR, NOT_BLANK, NO_CONTROL_CHARS, birthDatePattern, wholeNumberPattern } from './patterns';
 import { GENDERS, USER_SORTS } from './types';
 
 export const userIdSchema = z.string().regex(OBJECT_ID_HEX, 'id must be 24 hexadecimal characters');
@@ -29,8 +29,14 @@ const gender = z.enum(GENDERS, { error: `gender must be one of ${GENDERS.join(',
 export const listUsersQuerySchema = z
   .object({
     limit: queryNumber('limit', MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT),
-    page: queryPage(MAX_USERS_PAGE).default(1),
-    after: text('after', MAX_CURSOR_LENGTH).optional(),
+    page: queryPage(MAX_USERS_PAGE)
+      .default(1)
+      .describe(`Page number. Without filters any page is served; with filters or sort=email, pages up to item ${MAX_FILTERED_OFFSET}, and later pages come back empty: continue with \`after\`.`),
+    after: z
+      .string({ error: 'after must be a single plain value' })
+      .max(MAX_CURSOR_LENGTH, 'not a cursor of this listing (it is too long)')
+      .regex(CURSOR, 'not a cursor of this listing (send back the `next` of the previous page)')
+      .optional(),
     sort: z.enum(USER_SORTS, { error: `sort must be one of ${USER_SORTS.join(', ')}` }).default('seq'),
     email: text('email', USER_FIELD_MAX.email).toLowerCase().optional(),
     name: text('name', USER_FIELD_MAX.name).optional(),
@@ -57,7 +63,11 @@ const birthDate = z
 /** Fields a client may set; anything else is rejected (no mass assignment). */
 const editable = {
   name: personName,
-  email: z.email('email must be a valid email address').max(USER_FIELD_MAX.email, `email must be at most ${USER_FIELD_MAX.email} characters`).toLowerCase(),
+  email: z
+    .email('email must be a valid email address')
+    .max(USER_FIELD_MAX.email, `email must be at most ${USER_FIELD_MAX.email} characters`)
+    .regex(/^[^@]{1,64}@/, 'email must have at most 64 characters before the @')
+    .toLowerCase(),
   username: z.string().regex(/^[A-Za-z0-9._-]{3,40}$/, 'username must be 3-40 letters, digits, dots, dashes or underscores'),
   phone: z.string().regex(/^[0-9+().\- x]{5,30}$/, 'phone must be 5-30 digits, spaces or + ( ) . - x'),
   gender,
@@ -85,7 +95,8 @@ export const updateUserRequestSchema = z
   .object(editable)
   .partial()
   .strict()
-  .refine((body) => Object.keys(body).length > 0, 'send at least one field to change');
+  .refine((body) => Object.keys(body).length > 0, 'send at least one field to change')
+  .meta({ minProperties: 1 });
 export type UpdateUserRequest = z.infer<typeof updateUserRequestSchema>;
 
 export const recordActivityRequestSchema = z

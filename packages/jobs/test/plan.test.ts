@@ -93,5 +93,8 @@ describe('usersInDoneChunks', () => {
     }
     expect(firstN).toBe(count);
     expect(usersInDoneChunks(job, 0, false)).toBe(0);
+    // Reads that disagree (the last chunk seen done, no completion counted yet) never go below zero.
+    expect(usersInDoneChunks(job, 0, true)).toBe(last);
+    expect(usersInDoneChunks(job, job.chunksTotal + 3, false)).toBeLessThanOrEqual(count);
   });
 });

@@ -230,11 +230,13 @@ export class JobRepository {
   private async withProgress(jobs: JobDocument[]): Promise<JobDocument[]> {
     if (jobs.length === 0) return [];
     const ids = jobs.map((j) => j._id);
-    const [outcomes, done, lastDone] = await Promise.all([
+    // Whether the last chunk is done is read before the counts: completions only ever grow, so a count
+    // read after it includes it (read at once, a count could miss what the other read saw).
+    const [outcomes, lastDone] = await Promise.all([
       this.outcomes.find({ _id: { $in: ids } }).toArray(),
-      Promise.all(ids.map((id) => this.completedChunks(id))),
       this.completions.find({ chunk: { $in: jobs.map((j) => chunkKey(j._id, j.chunksTotal - 1)) } }, { projection: { jobId: 1 } }).toArray(),
     ]);
+    const done = await Promise.all(ids.map((id) => this.completedChunks(id)));
     const outcomeOf = new Map(outcomes.map((o) => [o._id, o]));
     const doneOf = new Map(ids.map((id, i) => [id, done[i]!]));
     const lastDoneOf = new Set(lastDone.map((m) => m.jobId));

@@ -55,5 +55,6 @@ export function chunkKey(jobId: string, chunkIndex: number): string {
 /** Users stored once `chunksDone` chunks are done: every chunk is full except possibly the last. */
 export function usersInDoneChunks(plan: Pick<JobPlan, 'count' | 'chunkSize' | 'chunksTotal'>, chunksDone: number, lastChunkDone: boolean): number {
   const lastSize = plan.count - (plan.chunksTotal - 1) * plan.chunkSize;
-  return lastChunkDone ? (chunksDone - 1) * plan.chunkSize + lastSize : chunksDone * plan.chunkSize;
+  const stored = lastChunkDone ? (Math.max(chunksDone, 1) - 1) * plan.chunkSize + lastSize : chunksDone * plan.chunkSize;
+  return Math.min(Math.max(stored, 0), plan.count);
 }

@@ -1,4 +1,4 @@
-import { MAX_FILTERED_OFFSET, type ListUsersQuery, type PaginatedData, type UserView } from '@userforge/contracts';
+import { CURSOR, MAX_FILTERED_OFFSET, type ListUsersQuery, type PaginatedData, type UserView } from '@userforge/contracts';
 import { AppError } from '@userforge/platform';
 import type { UserDocument } from '../data/user';
 import { FINE_PER_COARSE, FINE_SLICE, locate, locateFine, type TallySnapshot } from './tally';
@@ -38,24 +38,16 @@ export function buildUserCriteria(q: Pick<ListUsersQuery, 'email' | 'name' | 'co
   return criteria;
 }
 
-type Cursor = { s: number } | { e: string };
-
-export function encodeCursor(user: UserDocument, field: 'seq' | 'email'): string {
-  const cursor: Cursor = field === 'seq' ? { s: user.seq } : { e: user.email };
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+/** The cursor of a page's last user: its position in every sort order (see CURSOR in the contracts). */
+export function encodeCursor(user: Pick<UserDocument, 'seq' | 'email'>): string {
+  return `${user.seq}~${user.email}`;
 }
 
+/** Where to continue: the sequence number or the email of the cursor, by the listing's sort field. */
 export function decodeCursor(raw: string, field: 'seq' | 'email'): number | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    parsed = null;
-  }
-  const c = parsed as Partial<Record<'s' | 'e', unknown>> | null;
-  if (field === 'seq' && c && Number.isSafeInteger(c.s) && (c.s as number) >= 0) return c.s as number;
-  if (field === 'email' && c && typeof c.e === 'string' && c.e.length <= 254) return c.e;
-  throw AppError.badRequest(`invalid query: after: not a cursor of this listing (sort=${field === 'seq' ? 'seq or -seq' : 'email'})`, undefined, 'validation_failed');
+  if (!CURSOR.test(raw)) throw AppError.badRequest('invalid query: after: not a cursor of this listing (send back the `next` of the previous page)', undefined, 'validation_failed');
+  const at = raw.indexOf('~');
+  return field === 'seq' ? Number(raw.slice(0, at)) : raw.slice(at + 1);
 }
 
 /** Total for a filter, when the tally knows it without counting. */
@@ -70,7 +62,8 @@ export function knownTotal(q: ListUsersQuery, tally: TallySnapshot): number | nu
 /**
  * A page of users. `after` continues from a cursor (keyset). A page number without filters is
  * turned into a position through the tally, so page 100,000 costs one indexed range read plus a
- * skip of under 100 entries; with filters, page numbers reach MAX_FILTERED_OFFSET.
+ * skip of under 100 entries; with filters, page numbers reach item MAX_FILTERED_OFFSET (later ones
+ * are empty).
  */
 export async function listUsers(deps: ListDeps, q: ListUsersQuery): Promise<PaginatedData<UserView>> {
   const field = q.sort === 'email' ? 'email' : 'seq';
@@ -84,7 +77,7 @@ export async function listUsers(deps: ListDeps, q: ListUsersQuery): Promise<Pagi
     page: q.page,
     limit: q.limit,
     total: total ?? (q.email !== undefined && q.page === 1 && !q.after ? Math.min(rows.length, 1) : null),
-    next: rows.length > q.limit ? encodeCursor(rows[q.limit - 1]!, field) : null,
+    next: rows.length > q.limit ? encodeCursor(rows[q.limit - 1]!) : null,
   });
   if (filter === null) return page([]);
 
@@ -97,13 +90,8 @@ export async function listUsers(deps: ListDeps, q: ListUsersQuery): Promise<Pagi
   const offset = (q.page - 1) * q.limit;
   const unfiltered = Object.keys(filter).length === 0;
   if (!unfiltered || field === 'email') {
-    if (offset > MAX_FILTERED_OFFSET) {
-      throw AppError.badRequest(
-        `invalid query: page: with filters or sort=email, pages reach item ${MAX_FILTERED_OFFSET}; continue with the 'after' cursor of the previous page`,
-        undefined,
-        'validation_failed',
-      );
-    }
+    // Deeper pages would be a scan; they come back empty (documented on `page`): continue with `after`.
+    if (offset > MAX_FILTERED_OFFSET) return page([]);
     return page(await deps.users.find(filter, { sort, skip: offset, limit: q.limit + 1 }));
   }
 

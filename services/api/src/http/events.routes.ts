@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { PlatformEvent } from '@userforge/contracts';
+import { jobEventSchema, type PlatformEvent } from '@userforge/contracts';
+import { jsonSchema } from './contract/openapi';
 import { route, type RouteSpec } from './contract/route';
 import type { EventHub } from '../event-hub';
 
@@ -7,6 +8,14 @@ import type { EventHub } from '../event-hub';
  * `GET /v1/events`: Server-Sent Events. A client first gets a snapshot (the active jobs), then every
  * change as it happens; EventSource reconnects by itself after the `retry` delay.
  */
+/** One event of the stream as a parser sees it: a `job` event's `data` is a JSON JobEvent; `retry` sets the reconnect delay. */
+const streamEvent = z.object({
+  event: z.literal('job').optional(),
+  data: z.string().meta({ contentMediaType: 'application/json', contentSchema: jsonSchema(jobEventSchema, 'output') }).optional(),
+  id: z.string().optional(),
+  retry: z.number().int().min(0).optional(),
+});
+
 export function eventsRoutes(hub: EventHub, snapshot: () => Promise<PlatformEvent[]>, heartbeatMs = 15_000): RouteSpec[] {
   const stream = route({
     method: 'get',
@@ -17,7 +26,7 @@ export function eventsRoutes(hub: EventHub, snapshot: () => Promise<PlatformEven
     description:
       'An event stream. Each `job` event (`event: job`) carries a JSON `{ "type": "job", "job": Job }` as its `data`; ' +
       'comment lines are heartbeats; `retry` sets the reconnect delay.',
-    responses: { 200: { description: 'An event stream.', contentType: 'text/event-stream', schema: z.string() } },
+    responses: { 200: { description: 'An event stream.', contentType: 'text/event-stream', schema: streamEvent } },
     errors: [],
     handle: async ({ req, res }) => {
       res.writeHead(200, {
