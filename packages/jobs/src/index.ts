@@ -5,3 +5,4 @@ export * from './domain/manage-jobs';
 export * from './domain/plan';
 export * from './publisher/job-publisher';
 export * from './publisher/publish-job';
+export * from './publisher/chunk-producer';

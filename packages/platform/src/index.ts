@@ -12,3 +12,4 @@ export * from './validation';
 export * from './event-bus';
 export * from './mongo-errors';
 export * from './ids';
+export * from './backoff';

@@ -1,5 +1,6 @@
-import { Topics, encodeMessage, topicSpecs, type ContractTopic } from '@userforge/contracts';
-import { connectMongo, connectRedis, createKafka, ensureTopics, type Logger, type Redis, type Teardown } from '@userforge/platform';
+import { encodeMessage, topicSpecs, type ContractTopic } from '@userforge/contracts';
+import { connectChunkProducer, type ChunkProducer } from '@userforge/jobs';
+import { AppError, connectMongo, connectRedis, createKafka, ensureTopics, type Logger, type Redis, type Teardown } from '@userforge/platform';
 import type { Db } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { ApiConfig } from './config';
@@ -8,13 +9,15 @@ export interface ApiAdapters {
   mongo: Connection;
   db: Db;
   redis: Redis;
-  /** Partitions of the chunk topic as it exists (an existing topic keeps its own count). */
-  partitions: number;
-  sendChunks(messages: { key: string; value: string; partition: number }[]): Promise<void>;
+  /** The job publisher's producer, and the chunk topic's partitions. */
+  chunks: ChunkProducer;
+  /** One message, for requests: a Kafka failure is a 503 within seconds. */
   publish(topic: string, key: string, message: object): Promise<void>;
+  /** Encoded messages in order (the outbox relay); rejects unless Kafka acknowledged them all. */
+  sendEvents(messages: { topic: string; key: string; value: string }[]): Promise<void>;
 }
 
-/** Connects MongoDB, Redis and Kafka (topics made sure of, one idempotent producer), registering each for teardown. */
+/** Connects MongoDB, Redis and Kafka (topics made sure of, a producer for chunks and one for events), registering each for teardown. */
 export async function connectAdapters(config: ApiConfig, logger: Logger, teardown: Teardown): Promise<ApiAdapters> {
   const mongo = await connectMongo(config.MONGO_URL, { appName: 'userforge-api' });
   teardown.add('mongo', () => mongo.close());
@@ -23,22 +26,31 @@ export async function connectAdapters(config: ApiConfig, logger: Logger, teardow
 
   const kafka = createKafka({ clientId: 'userforge-api', brokers: config.KAFKA_BROKERS, logger });
   await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));
-  const admin = kafka.admin();
-  await admin.connect();
-  const meta = await admin.fetchTopicMetadata({ topics: [Topics.userCreateBulk] }).finally(() => admin.disconnect());
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  teardown.add('kafka producer', () => producer.disconnect());
+  const chunks = await connectChunkProducer(kafka, config.KAFKA_PARTITIONS);
+  teardown.add('kafka producer', () => chunks.disconnect());
+  // Events and activity: a few retries, so a request fails fast and the outbox relay keeps its own
+  // backoff (an idempotent producer retries for ever). One request in flight keeps a user's events
+  // in order; a duplicate from a retry is harmless to their consumers.
+  const events = kafka.producer({ maxInFlightRequests: 1, retry: { retries: 2 } });
+  await events.connect();
+  teardown.add('kafka event producer', () => events.disconnect());
   return {
     mongo,
     db: mongo.db!,
     redis,
-    partitions: meta.topics[0]?.partitions.length ?? config.KAFKA_PARTITIONS,
-    sendChunks: async (messages) => {
-      await producer.send({ topic: Topics.userCreateBulk, acks: -1, messages });
-    },
+    chunks,
     publish: async (topic, key, message) => {
-      await producer.send({ topic, acks: -1, messages: [{ key, value: encodeMessage(topic as ContractTopic, message as never) }] });
+      const value = encodeMessage(topic as ContractTopic, message as never);
+      try {
+        await events.send({ topic, acks: -1, messages: [{ key, value }] });
+      } catch (err) {
+        throw Object.assign(AppError.unavailable(`Kafka is unavailable: the ${topic} event could not be published; try again later`), { cause: err });
+      }
+    },
+    sendEvents: async (messages) => {
+      const byTopic = new Map<string, { key: string; value: string }[]>();
+      for (const { topic, ...message } of messages) byTopic.set(topic, (byTopic.get(topic) ?? []).concat(message));
+      await events.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
     },
   };
 }

@@ -1,17 +1,20 @@
-import { JobPublisher, JobRepository, toJobView } from '@userforge/jobs';
+import { JobPublisher, toJobView } from '@userforge/jobs';
 import { Teardown, createLogger, createMetricsRegistry, pingMongo, runService } from '@userforge/platform';
-import { ActivityRepository, TallyReader, UserRepository, UserTallyRepository } from '@userforge/users';
+import { TallyReader } from '@userforge/users';
 import { connectAdapters } from './adapters';
 import { createApp } from './app';
 import { loadApiConfig, type ApiConfig } from './config';
 import { PageCache } from './data/page-cache';
+import { openRepositories } from './data/repositories';
 import { EventHub } from './event-hub';
 import { apiRoutes } from './http/routes';
 import { corsFor, securityHeaders } from './http/security';
 import { listen } from './http/server';
+import { activityHealer } from './workers/activity-healer';
 import { EventRelay } from './workers/event-relay';
 import { LiveSeries, liveSampler } from './workers/live-sampler';
 import { tallyHealer } from './workers/tally-healer';
+import { UserOutboxRelay } from './workers/user-outbox-relay';
 
 export interface RunningApi {
   port: number;
@@ -25,23 +28,21 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
   const teardown = new Teardown(logger);
   try {
     const io = await connectAdapters(config, logger, teardown);
-    const jobs = new JobRepository(io.db);
-    const users = new UserRepository(io.db);
-    const tally = new UserTallyRepository(io.db, io.redis);
-    const activities = new ActivityRepository(io.db, io.redis);
-    await Promise.all([jobs.ensureIndexes(), activities.ensureIndexes(), tally.ensureIndexes()]);
+    const { jobs, users, tally, activities, outbox } = await openRepositories(io.db, io.redis);
     const tallyReader = new TallyReader(tally, () => io.redis.status === 'ready');
     const cache = new PageCache(io.redis, config.CACHE_TTL_SECONDS, tally.keys);
 
     const hub = new EventHub();
     const relay = new EventRelay(hub, io.redis, config.REDIS_URL, logger);
     const onProgress = (job: ReturnType<typeof toJobView>) => relay.announce({ type: 'job', job });
-    const publisher = new JobPublisher({ jobs, sender: { send: io.sendChunks }, partitions: io.partitions, logger, onProgress });
+    const publisher = new JobPublisher({ jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress });
     const live = new LiveSeries();
     const activeJobs = async () => (await jobs.findActive()).map((job) => toJobView(job));
     const waitingChunks = async () => (await activeJobs()).reduce((n, j) => n + Math.max(0, j.chunksPublished - j.chunksDone), 0);
     const sample = async () => ({ users: (await tallyReader.snapshot()).users, waitingChunks: await waitingChunks() });
-    for (const worker of [relay, tallyHealer(tally, io.redis, logger), liveSampler(live, sample, logger), publisher]) await teardown.startWorker(worker);
+    const outboxRelay = new UserOutboxRelay({ outbox, users, send: io.sendEvents, registry, logger });
+    const workers = [relay, tallyHealer(tally, io.redis, logger), activityHealer(activities, io.redis, logger), liveSampler(live, sample, logger), publisher, outboxRelay];
+    for (const worker of workers) await teardown.startWorker(worker);
 
     const app = createApp({
       logger,
@@ -54,7 +55,7 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
         checks: { mongo: () => pingMongo(io.mongo), redis: async () => void (await io.redis.ping()) },
         jobs: { jobs, publisher, onProgress },
         list: { users, tally: tallyReader },
-        users: { users, tally, counts: tallyReader, sequence: jobs, activities, publish: io.publish, invalidateListings: () => cache.invalidate() },
+        users: { users, tally, counts: tallyReader, sequence: jobs, activities, outbox, relay: outboxRelay, publish: io.publish, invalidateListings: () => cache.invalidate() },
         cache,
         hub,
         live,
@@ -63,7 +64,7 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
     });
     const server = await listen(app, config.PORT, config.HOST, () => hub.close());
     teardown.add('http server', () => server.close());
-    logger.info({ port: server.port, partitions: io.partitions }, 'api listening');
+    logger.info({ port: server.port, partitions: io.chunks.partitions }, 'api listening');
     return { port: server.port, stop: () => teardown.run() };
   } catch (err) {
     await teardown.run();

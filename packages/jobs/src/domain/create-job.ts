@@ -10,11 +10,17 @@ import { planJob } from './plan';
  * then `publishJob`. A job reserves its users' global sequence numbers up front, which is what
  * makes every user's `_id` and email unique by construction.
  */
-export async function createJob(jobs: JobRepository, request: CreateJobRequest, now: Date = new Date()): Promise<JobDocument> {
+export async function createJob(
+  jobs: JobRepository,
+  request: CreateJobRequest,
+  now: Date = new Date(),
+  /** A caller-chosen id (24 hex), so a retried creation finds the job it made; a new one by default. */
+  id: string = newObjectIdHex(),
+): Promise<JobDocument> {
   const plan = planJob(request.count, request.chunkSize);
   const seqBase = await jobs.reserveSequence(plan.count);
   const job: JobDocument = {
-    _id: newObjectIdHex(),
+    _id: id,
     state: 'publishing',
     count: plan.count,
     seed: request.seed ?? randomInt(0, 2 ** 32 - 1),

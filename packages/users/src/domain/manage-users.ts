@@ -14,6 +14,7 @@ import { toActivityView, type Activity } from './activity';
 import { ranked } from './ranked';
 import { TallyBuilder, moveDelta, type TallyDelta, type TallySnapshot } from './tally';
 import { EmailTakenError, emailTaken, userNotFound } from './user-errors';
+import { nextEventTime, type UserEvent, type UserOutbox } from './user-outbox';
 import { toUserView } from './user-view';
 
 export interface UserDeps {
@@ -33,6 +34,11 @@ export interface UserDeps {
     ofUser(userId: string, limit: number): Promise<Activity[]>;
     stats(now: Date): Promise<Omit<StatsView, 'totalUsers' | 'countries' | 'topCountries' | 'genders' | 'computedAt'>>;
   };
+  /** Where the events announcing created, updated and deleted users wait for the relay. */
+  outbox: UserOutbox;
+  /** Wakes the relay when an event is ready (it also polls). */
+  relay: { nudge(): void };
+  /** Straight to Kafka: activity only, which writes nothing to the database to keep in step with. */
   publish(topic: string, key: string, message: object): Promise<void>;
   invalidateListings(): Promise<void>;
   now?: () => Date;
@@ -42,6 +48,16 @@ export interface UserDeps {
 export function parseUserId(raw: string): string {
   if (!isObjectIdHex(raw)) throw AppError.badRequest(`invalid id: '${raw.slice(0, 40)}' is not 24 hexadecimal characters`, undefined, 'invalid_id');
   return raw;
+}
+
+/**
+ * The event is stored first (write-ahead) and made ready once the change is written, so a change is
+ * never without its event, whatever fails in between (see `resolveStale` for a request that dies).
+ */
+async function announce(deps: UserDeps, eventId: string, event: UserEvent): Promise<void> {
+  // Gone only if this request stalled past the stale limit and the relay already resolved it: again.
+  if (!(await deps.outbox.markReady(eventId))) await deps.outbox.add(event, 'ready');
+  deps.relay.nudge();
 }
 
 async function existing(deps: UserDeps, id: string): Promise<UserDocument> {
@@ -75,14 +91,20 @@ export async function createUser(deps: UserDeps, request: CreateUserRequest): Pr
     updatedAt: now,
     lastActive: now,
   };
+  const userId = user._id.toHexString();
+  const event: UserEvent = { userId, topic: Topics.userCreatedSingle, message: { v: 1, userId, fields: Object.keys(request), at: now.toISOString() }, at: now };
+  const eventId = await deps.outbox.add(event);
   try {
     await deps.users.insert(user);
   } catch (err) {
-    if (err instanceof EmailTakenError) throw emailTaken(user.email);
+    if (err instanceof EmailTakenError) {
+      await deps.outbox.discard(eventId);
+      throw emailTaken(user.email);
+    }
     throw err;
   }
-  await deps.tally.record(new TallyBuilder(1).add(user).build(`create:${user._id.toHexString()}`, now));
-  await deps.publish(Topics.userCreatedSingle, user._id.toHexString(), { v: 1, userId: user._id.toHexString(), fields: Object.keys(request), at: now.toISOString() });
+  await deps.tally.record(new TallyBuilder(1).add(user).build(`create:${userId}`, now));
+  await announce(deps, eventId, event);
   return toUserView(user);
 }
 
@@ -90,17 +112,27 @@ export async function updateUser(deps: UserDeps, rawId: string, request: UpdateU
   const id = parseUserId(rawId);
   const now = (deps.now ?? (() => new Date()))();
   const before = await existing(deps, id);
+  // updatedAt carries the event's time, so the user's next event (from any process) sorts after it.
+  const at = nextEventTime(now, before.updatedAt);
   const { birthDate, ...rest } = request;
-  const changes: Partial<UserDocument> = { ...rest, updatedAt: now };
+  const changes: Partial<UserDocument> = { ...rest, updatedAt: at };
   if (birthDate !== undefined) changes.birthDate = new Date(`${birthDate}T00:00:00Z`);
+  const event: UserEvent = { userId: id, topic: Topics.userUpdatedSingle, message: { v: 1, userId: rawId, fields: Object.keys(request), at: now.toISOString() }, at };
+  const eventId = await deps.outbox.add(event);
   let after: UserDocument | null;
   try {
     after = await deps.users.update(id, changes);
   } catch (err) {
-    if (err instanceof EmailTakenError) throw emailTaken(String(request.email));
+    if (err instanceof EmailTakenError) {
+      await deps.outbox.discard(eventId);
+      throw emailTaken(String(request.email));
+    }
     throw err;
   }
-  if (!after) throw userNotFound(id);
+  if (!after) {
+    await deps.outbox.discard(eventId);
+    throw userNotFound(id);
+  }
   const move = moveDelta(
     `update:${rawId}:${now.getTime()}`,
     { gender: before.gender, country: before.address.country },
@@ -109,7 +141,7 @@ export async function updateUser(deps: UserDeps, rawId: string, request: UpdateU
   );
   if (move) await deps.tally.record(move);
   else await deps.invalidateListings();
-  await deps.publish(Topics.userUpdatedSingle, rawId, { v: 1, userId: rawId, fields: Object.keys(request), at: now.toISOString() });
+  await announce(deps, eventId, event);
   return toUserView(after);
 }
 
@@ -117,10 +149,21 @@ export async function deleteUser(deps: UserDeps, rawId: string): Promise<void> {
   const id = parseUserId(rawId);
   const now = (deps.now ?? (() => new Date()))();
   const user = await existing(deps, id);
-  if (!(await deps.users.delete(id))) throw userNotFound(id);
-  await deps.tally.record(new TallyBuilder(-1).add(user).build(`delete:${rawId}`, now));
   // The consumer removes the user's activity (and its share of the statistics) on this event.
-  await deps.publish(Topics.userDeletedSingle, rawId, { v: 1, userId: rawId, at: now.toISOString() });
+  const event: UserEvent = { userId: id, topic: Topics.userDeletedSingle, message: { v: 1, userId: rawId, at: now.toISOString() }, at: nextEventTime(now, user.updatedAt) };
+  // "Mark deleted with a pending event, remove once the event is out" needs the mark and the event in
+  // one atomic write; the stored event alone is that write. It is durable before the user goes, and if
+  // this request dies in between, the relay reads the outcome from the user document (still there: no
+  // deletion, the event is dropped; gone: published). So the user goes at once — no mark field for
+  // every read to filter, no update of the user document — and the consumer's cleanup still follows
+  // the event.
+  const eventId = await deps.outbox.add(event);
+  if (!(await deps.users.delete(id))) {
+    await deps.outbox.discard(eventId);
+    throw userNotFound(id);
+  }
+  await deps.tally.record(new TallyBuilder(-1).add(user).build(`delete:${rawId}`, now));
+  await announce(deps, eventId, event);
 }
 
 export async function recordActivity(deps: UserDeps, rawId: string, type: string, userAgent: string): Promise<Pick<ActivityView, 'id' | 'userId' | 'type' | 'at'>> {

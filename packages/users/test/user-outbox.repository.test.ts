@@ -1,0 +1,45 @@
+import { Topics } from '@userforge/contracts';
+import { MongoClient, type Db } from 'mongodb';
+import { UserOutboxRepository, type UserEvent } from '../src';
+import { testMongoUrl } from '../../../test/env';
+
+/** The outbox collection against the real database. */
+describe('UserOutboxRepository (real database)', () => {
+  let client: MongoClient;
+  let db: Db;
+  let outbox: UserOutboxRepository;
+
+  const updated = (userId: string, at: Date): UserEvent => ({ userId, topic: Topics.userUpdatedSingle, at, message: { v: 1, userId, fields: ['jobTitle'], at: at.toISOString() } });
+
+  beforeAll(async () => {
+    client = await MongoClient.connect(testMongoUrl('user_outbox'));
+    db = client.db();
+    await db.dropDatabase();
+    outbox = new UserOutboxRepository(db);
+    await outbox.ensureIndexes();
+    await outbox.ensureIndexes(); // every start makes sure again
+  });
+
+  afterAll(async () => {
+    await db.dropDatabase();
+    await client.close();
+  });
+
+  it('keeps events in write order with their state, and removes them', async () => {
+    const now = new Date();
+    const a = await outbox.add(updated('a'.repeat(24), now));
+    const b = await outbox.add(updated('b'.repeat(24), new Date(now.getTime() - 1_000))); // an earlier time, stored later
+    const c = await outbox.add(updated('a'.repeat(24), now), 'ready');
+    expect(await outbox.markReady(a)).toBe(true);
+    expect(await outbox.markReady('f'.repeat(26))).toBe(false);
+
+    const events = await outbox.oldest(10);
+    expect(events.map((e) => [e.id, e.state])).toEqual([[a, 'ready'], [b, 'pending'], [c, 'ready']]);
+    expect(events[0]).toEqual({ id: a, ...updated('a'.repeat(24), now), state: 'ready' });
+    expect(await db.collection('user_outbox').findOne({ _id: a as never })).toMatchObject({ key: 'a'.repeat(24) });
+
+    await outbox.discard(b);
+    await outbox.remove([a, c]);
+    expect(await outbox.count()).toBe(0);
+  });
+});
