@@ -14,7 +14,8 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
   || { say "error: Node.js 20.19+ is required, found $(node -v)"; exit 1; }
 need java "install a JDK 17+ (Debian: openjdk-17-jdk-headless); Kafka runs on it"
 need mvn "install Maven (Debian: maven); it fetches Kafka's jars"
-need go "install Go 1.22+; it builds FerretDB"
+need go "install Go 1.22+; it builds FerretDB and Kubernetes"
+need python3 "install Python 3 (Debian: python3); the API fuzzer (schemathesis) runs on it"
 
 missing=()
 command -v redis-server > /dev/null 2>&1 || missing+=(redis-server)
@@ -22,6 +23,11 @@ command -v prometheus > /dev/null 2>&1 || missing+=(prometheus)
 ls /usr/lib/postgresql/*/bin/postgres > /dev/null 2>&1 || missing+=(postgresql)
 # Headless Chromium for the dashboard's end-to-end tests (driven by playwright-core, never downloaded).
 command -v chromium > /dev/null 2>&1 || missing+=(chromium)
+# etcd for the Kubernetes control plane (`stack:up -- --kube`, and the tests); policy-rc.d below keeps a system etcd from starting.
+command -v etcd > /dev/null 2>&1 || missing+=(etcd-server)
+command -v openssl > /dev/null 2>&1 || missing+=(openssl)
+# schemathesis (the API fuzzer of the test suite) runs in a Python virtual environment.
+python3 -m venv --help > /dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo > /dev/null 2>&1; then
     say "error: missing Debian packages: ${missing[*]} (run as root or install them yourself)"; exit 1
@@ -33,6 +39,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d > /dev/null && $SUDO chmod +x /usr/sbin/policy-rc.d
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
   $SUDO rm -f /usr/sbin/policy-rc.d
+  # Nor at the next boot: the stack runs its own etcd, on its own data directory.
+  if [[ " ${missing[*]} " == *" etcd-server "* ]] && command -v systemctl > /dev/null 2>&1; then
+    $SUDO systemctl disable etcd > /dev/null 2>&1 || true
+  fi
 fi
 
 # npm ci only when the lockfile changed since the last install.
@@ -45,4 +55,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
 fi
 
 npx --no-install tsx scripts/stack/cli.ts provision
+# Kubernetes (built once from the Go module proxy: 10-18 minutes on 2 cores) and Helm: CI's tests start a control plane.
+npx --no-install tsx scripts/stack/cli.ts provision --kube
+npx --no-install tsx scripts/fuzz/provision.ts
 say "ready"

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { APPS, dashboardCommand, isAppName, tsxCommand } from './stack/apps';
 import { REPO_ROOT, loadStackSettings } from './stack/settings';
 
-const PLANNED = ['operator'];
 const name = process.argv[2];
 
 function forward(child: ChildProcess): void {
@@ -19,7 +18,7 @@ if (name === 'dashboard') {
   forward(spawn(command.cmd, command.args, { stdio: 'inherit', cwd: command.cwd, env: { ...process.env, ...command.env, ...(process.env.VITE_API_URL ? { VITE_API_URL: process.env.VITE_API_URL } : {}) } }));
 } else if (!name || !isAppName(name)) {
   const known = [...Object.keys(APPS), 'dashboard'].join(', ');
-  console.error(name && PLANNED.includes(name) ? `'${name}' is not part of userforge yet. Apps available now: ${known}.` : `usage: npm start <app>   apps: ${known}`);
+  console.error(`usage: npm start <app>   apps: ${known}`);
   process.exit(2);
 } else {
   const entry = APPS[name].entry;

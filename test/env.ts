@@ -13,3 +13,15 @@ export function testMongoUrl(name: string): string {
   url.pathname = `/${name.replace(/[^a-z0-9_]/gi, '_')}_${process.pid}`;
   return url.toString();
 }
+
+/** The admin kubeconfig of the isolated Kubernetes control plane, the kubectl built with it, and their release. */
+export function testKube(): { kubeconfig: string; kubectl: string; version: string } {
+  const { USERFORGE_TEST_KUBECONFIG: kubeconfig, USERFORGE_TEST_KUBECTL: kubectl, USERFORGE_TEST_KUBE_VERSION: version } = process.env;
+  if (!kubeconfig || !kubectl || !version) {
+    throw new Error('Kubernetes tests need the control plane from test/global-setup.ts: run them with `npm test`');
+  }
+  return { kubeconfig, kubectl, version };
+}
+
+/** Path of the isolated control plane's admin kubeconfig (`kubectl --kubeconfig <this>`). */
+export const testKubeconfig = (): string => testKube().kubeconfig;

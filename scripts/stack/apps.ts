@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkHttp } from './health';
+import { installedKubernetes } from './kube/provision';
+import { kubeconfigPath } from './kube/servers';
 import type { ProcessDef } from './servers';
 import { REPO_ROOT, type StackSettings } from './settings';
 
@@ -8,6 +11,7 @@ import { REPO_ROOT, type StackSettings } from './settings';
 export const APPS = {
   api: { entry: 'services/api/src/main.ts', portEnv: 'PORT', portVar: 'USERFORGE_API_PORT' },
   consumer: { entry: 'services/consumer/src/main.ts', portEnv: 'METRICS_PORT', portVar: 'USERFORGE_CONSUMER_METRICS_PORT' },
+  operator: { entry: 'operator/src/main.ts', portEnv: 'METRICS_PORT', portVar: 'USERFORGE_OPERATOR_METRICS_PORT' },
 } as const;
 
 export type AppName = keyof typeof APPS;
@@ -29,14 +33,15 @@ interface Instance {
   port: number;
 }
 
-/** Every app process `up --apps` runs: one API, USERFORGE_CONSUMERS consumers. */
+/** Every app process `up --apps` runs: one API, USERFORGE_CONSUMERS consumers, and the operator when the stack runs `kube`. */
 export function appInstances(s: StackSettings): Instance[] {
   const consumers = Array.from({ length: s.USERFORGE_CONSUMERS }, (_, i) => ({
     id: `consumer-${i + 1}`,
     app: 'consumer' as const,
     port: s.USERFORGE_CONSUMER_METRICS_PORT + i,
   }));
-  return [{ id: 'api', app: 'api', port: s.USERFORGE_API_PORT }, ...consumers];
+  const operator = s.USERFORGE_STACK_SERVERS.includes('kube') ? [{ id: 'operator', app: 'operator' as const, port: s.USERFORGE_OPERATOR_METRICS_PORT }] : [];
+  return [{ id: 'api', app: 'api', port: s.USERFORGE_API_PORT }, ...consumers, ...operator];
 }
 
 /** Prometheus scrape targets for the apps' /metrics endpoints, one job per app. */
@@ -77,6 +82,14 @@ function dashboardDef(s: StackSettings): ProcessDef {
   };
 }
 
+/** The UserGenerationJob CRD the operator serves, applied before it starts (idempotent). */
+function installCrd(s: StackSettings): void {
+  const kubectl = installedKubernetes(s)?.bin('kubectl');
+  if (!kubectl) throw new Error('kubectl is missing: run `npm run stack:provision -- --kube`');
+  const r = spawnSync(kubectl, ['--kubeconfig', kubeconfigPath(s), 'apply', '--server-side', '--force-conflicts', '-f', path.join(REPO_ROOT, 'k8s', 'crds')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`could not apply the UserGenerationJob CRD: ${r.stderr || r.stdout}`);
+}
+
 export function appDefs(s: StackSettings): ProcessDef[] {
   const dashboard = fs.existsSync(path.join(REPO_ROOT, 'dashboard', 'index.html')) ? [dashboardDef(s)] : [];
   return [...appProcessDefs(s), ...dashboard];
@@ -94,17 +107,22 @@ function appProcessDefs(s: StackSettings): ProcessDef[] {
         // The instance id on the command line tells consumer-1 from consumer-2.
         marker: `${path.join(REPO_ROOT, APPS[i.app].entry)} --instance=${i.id}`,
         startTimeoutMs: 60_000,
-        prepare: () => ({
-          cmd,
-          args: [...args, `--instance=${i.id}`],
-          cwd: REPO_ROOT,
-          env: {
-            ...appEnv(s),
-            [APPS[i.app].portEnv]: String(i.port),
-            NODE_ENV: 'development',
-            ...(i.app === 'api' ? { PROMETHEUS_URL: `http://127.0.0.1:${s.USERFORGE_PROMETHEUS_PORT}` } : {}),
-          },
-        }),
+        prepare: () => {
+          if (i.app === 'operator') installCrd(s);
+          return {
+            cmd,
+            args: [...args, `--instance=${i.id}`],
+            cwd: REPO_ROOT,
+            env: {
+              ...appEnv(s),
+              [APPS[i.app].portEnv]: String(i.port),
+              NODE_ENV: 'development',
+              ...(i.app === 'api' ? { PROMETHEUS_URL: `http://127.0.0.1:${s.USERFORGE_PROMETHEUS_PORT}` } : {}),
+              // The local consumers are processes, not a Deployment: the operator has nothing to scale here.
+              ...(i.app === 'operator' ? { KUBECONFIG: kubeconfigPath(s), POD_NAME: 'operator-local' } : {}),
+            },
+          };
+        },
         health: () => checkHttp(`http://127.0.0.1:${i.port}/healthz`),
       };
     });

@@ -2,16 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '@userforge/platform';
 import { appDefs, appScrapeTargets } from './apps';
+import { provisionEtcd, provisionHelm, provisionKubernetes, provisionOpenssl } from './kube/provision';
+import { kubeconfigPath } from './kube/servers';
 import { ProvisionError, provisionFerretDb, provisionKafka, provisionPrometheus, provisionRedis } from './provision';
-import { serverDefs } from './servers';
+import { SERVER_NAMES, serverDefs, type ServerName } from './servers';
 import { loadStackSettings, stackPaths, type StackSettings } from './settings';
 import { StackError, down, reset, status, up, type ProcessStatus } from './stack';
 
-const USAGE = `usage: stack <provision|up|status|down|reset> [--apps]
+const USAGE = `usage: stack <provision|up|status|down|reset> [--apps] [--kube]
 
   provision  fetch and build what the servers need (cached; up does this too)
   up       provision (first run only) and start Kafka, the MongoDB-wire database, Redis and
-           Prometheus; with --apps also the platform's apps, in the background
+           Prometheus; with --apps also the platform's apps, in the background; with --kube also
+           etcd, kube-apiserver and kube-controller-manager (the first run builds Kubernetes)
   status   health of each server (exit 1 if any is down)
   down     stop what this stack started; data is kept
   reset    stop everything and delete the stack's data and logs`;
@@ -19,53 +22,69 @@ const USAGE = `usage: stack <provision|up|status|down|reset> [--apps]
 const log = (m: string) => console.log(`[stack] ${m}`);
 
 function printTable(rows: ProcessStatus[]): void {
+  const width = Math.max(11, ...rows.map((r) => r.name.length));
   for (const r of rows) {
     const mark = r.state === 'healthy' ? 'ok  ' : 'DOWN';
     const pid = r.pid === undefined ? '-' : String(r.pid);
-    console.log(`${mark}  ${r.name.padEnd(11)} port ${String(r.ports[0]).padEnd(6)} pid ${pid.padEnd(8)} ${r.state}: ${r.detail}`);
+    console.log(`${mark}  ${r.name.padEnd(width)} port ${String(r.ports[0]).padEnd(6)} pid ${pid.padEnd(8)} ${r.state}: ${r.detail}`);
   }
 }
 
-function defs(s: StackSettings, withApps: boolean) {
-  const servers = serverDefs(s, s.USERFORGE_STACK_SERVERS, appScrapeTargets(s));
-  return withApps ? [...servers, ...appDefs(s)] : servers;
+function defs(s: StackSettings, servers: readonly ServerName[], withApps: boolean) {
+  const defined = serverDefs(s, servers, appScrapeTargets(s));
+  return withApps ? [...defined, ...appDefs(s)] : defined;
 }
+
+const printKubeconfig = (s: StackSettings) => log(`kubeconfig: ${kubeconfigPath(s)}  (kubectl --kubeconfig ${kubeconfigPath(s)} get ns)`);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...flags] = argv;
   const withApps = flags.includes('--apps');
   const s = loadStackSettings();
   const paths = stackPaths(s);
+  const servers: ServerName[] = [...new Set([...s.USERFORGE_STACK_SERVERS, ...(flags.includes('--kube') ? (['kube'] as const) : [])])];
+  const withKube = servers.includes('kube');
   switch (command) {
     case 'provision':
       provisionFerretDb(s, log);
       provisionKafka(s, log);
       provisionRedis();
       provisionPrometheus();
+      if (withKube) {
+        provisionEtcd();
+        provisionOpenssl();
+        const kube = provisionKubernetes(s, log);
+        log(`Kubernetes v${kube.version}: ${path.dirname(kube.bin('kubectl'))}`);
+        log(`Helm: ${provisionHelm(s, log)}`);
+      }
       log(`artefacts ready in ${s.USERFORGE_CACHE_DIR}`);
       return 0;
     case 'up': {
-      await up(s, defs(s, withApps), log);
+      await up(s, defs(s, servers, withApps), log);
       log(`all up. logs: ${paths.logs}`);
+      if (withKube) printKubeconfig(s);
       return 0;
     }
     case 'status': {
-      const servers = await status(s, serverDefs(s, s.USERFORGE_STACK_SERVERS));
-      // Apps count only once they have been started by `up --apps` (a pid file exists).
-      const apps = (await status(s, appDefs(s))).filter(
-        (a) => a.state !== 'stopped' || fs.existsSync(path.join(paths.run, `${a.name}.pid`)),
-      );
-      const rows = [...servers, ...apps];
+      const requested = await status(s, serverDefs(s, servers));
+      // Apps and the kube servers count only once `up --apps` / `up --kube` started them (a pid file exists).
+      const started = (rows: ProcessStatus[]) =>
+        rows.filter((a) => a.state !== 'stopped' || fs.existsSync(path.join(paths.run, `${a.name}.pid`)));
+      const kube = withKube ? [] : started(await status(s, serverDefs(s, ['kube'])));
+      const apps = started(await status(s, appDefs(s)));
+      const rows = [...requested, ...kube, ...apps];
       printTable(rows);
       console.log(`logs: ${paths.logs}`);
+      if (withKube || kube.length > 0) console.log(`kubeconfig: ${kubeconfigPath(s)}`);
       return rows.every((r) => r.state === 'healthy') ? 0 : 1;
     }
     case 'down':
-      await down(s, defs(s, true), log);
+      // Everything this stack may have started, whatever `up` was asked for.
+      await down(s, defs(s, SERVER_NAMES, true), log);
       log('stopped; data kept (npm run stack:reset deletes it)');
       return 0;
     case 'reset':
-      await reset(s, defs(s, true), log);
+      await reset(s, defs(s, SERVER_NAMES, true), log);
       return 0;
     default:
       console.error(USAGE);

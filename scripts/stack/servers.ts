@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkHttp, checkKafka, checkMongo, checkPostgres, checkRedis } from './health';
+import { kubeServerDefs } from './kube/servers';
 import type { Launch } from './procs';
 import { provisionFerretDb, provisionKafka, provisionPostgres, provisionPrometheus, provisionRedis } from './provision';
 import { stackPaths, type StackSettings } from './settings';
@@ -20,7 +21,8 @@ export interface ProcessDef {
   health(): Promise<void>;
 }
 
-export const SERVER_NAMES = ['mongo', 'redis', 'kafka', 'prometheus'] as const;
+/** `kube` stands for three processes: etcd, kube-apiserver and kube-controller-manager. */
+export const SERVER_NAMES = ['mongo', 'redis', 'kafka', 'prometheus', 'kube'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 function write(file: string, text: string): void {
@@ -261,12 +263,13 @@ function prometheus(s: StackSettings, scrapeTargets: Record<string, string[]>): 
 }
 
 /** The servers to run, in start order (stop order is the reverse). */
-export function serverDefs(s: StackSettings, only: readonly ServerName[] = SERVER_NAMES, scrapeTargets: Record<string, string[]> = {}): ProcessDef[] {
+export function serverDefs(s: StackSettings, only: readonly ServerName[] = s.USERFORGE_STACK_SERVERS, scrapeTargets: Record<string, string[]> = {}): ProcessDef[] {
   const defs: ProcessDef[] = [];
   if (only.includes('mongo') && s.USERFORGE_MONGO_BACKEND === 'pg') defs.push(postgres(s));
   if (only.includes('mongo')) defs.push(mongo(s));
   if (only.includes('redis')) defs.push(redis(s));
   if (only.includes('kafka')) defs.push(kafka(s));
+  if (only.includes('kube')) defs.push(...kubeServerDefs(s));
   if (only.includes('prometheus')) defs.push(prometheus(s, scrapeTargets));
   return defs;
 }

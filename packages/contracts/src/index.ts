@@ -11,3 +11,4 @@ export * from './topics';
 export * from './users';
 export * from './responses';
 export * from './patterns';
+export * from './user-generation-job';

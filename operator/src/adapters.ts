@@ -1,0 +1,29 @@
+import { topicSpecs } from '@userforge/contracts';
+import { JobRepository, connectChunkProducer, type ChunkProducer } from '@userforge/jobs';
+import { connectMongo, connectRedis, createKafka, ensureTopics, type Logger, type Redis, type Teardown } from '@userforge/platform';
+import type { Connection } from 'mongoose';
+import type { OperatorConfig } from './config';
+import { KubeClient, loadKubeConfig } from './k8s/client';
+
+export interface OperatorAdapters {
+  mongo: Connection;
+  redis: Redis;
+  chunks: ChunkProducer;
+  jobs: JobRepository;
+  kube: KubeClient;
+}
+
+/** Connects MongoDB, Redis, Kafka (topics made sure of, the chunk producer) and the Kubernetes API, each registered for teardown. */
+export async function connectAdapters(config: OperatorConfig, logger: Logger, teardown: Teardown): Promise<OperatorAdapters> {
+  const mongo = await connectMongo(config.MONGO_URL, { appName: 'userforge-operator' });
+  teardown.add('mongo', () => mongo.close());
+  const redis = await connectRedis(config.REDIS_URL, logger);
+  teardown.add('redis', () => redis.disconnect());
+  const kafka = createKafka({ clientId: 'userforge-operator', brokers: config.KAFKA_BROKERS, logger });
+  await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));
+  const chunks = await connectChunkProducer(kafka, config.KAFKA_PARTITIONS);
+  teardown.add('kafka producer', () => chunks.disconnect());
+  const jobs = new JobRepository(mongo.db!);
+  await jobs.ensureIndexes();
+  return { mongo, redis, chunks, jobs, kube: new KubeClient(loadKubeConfig(config.KUBECONFIG), config.WATCH_NAMESPACE) };
+}

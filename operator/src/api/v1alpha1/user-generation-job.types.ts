@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+import { UGJ_GROUP, UGJ_PLURAL, UGJ_VERSION, type UserGenerationJob } from '@userforge/contracts';
+
+export type { Condition, UserGenerationJob, UserGenerationJobSpec, UserGenerationJobStatus } from '@userforge/contracts';
+
+export const API_VERSION = `${UGJ_GROUP}/${UGJ_VERSION}`;
+export const RESOURCE = { group: UGJ_GROUP, version: UGJ_VERSION, plural: UGJ_PLURAL } as const;
+/** Held while the platform job may still be running, so deleting the resource cancels it first. */
+export const FINALIZER = 'userforge.io/cancel-job';
+
+/** `namespace/name`, the work queue's key. */
+export const keyOf = (o: Pick<UserGenerationJob, 'metadata'>) => `${o.metadata.namespace}/${o.metadata.name}`;
+export const splitKey = (key: string) => {
+  const [namespace, name] = key.split('/') as [string, string];
+  return { namespace, name };
+};
+
+/**
+ * The platform job's id, derived from the resource's uid: a restarted operator that crashed between
+ * creating the job and recording it in status finds the same job instead of creating a second one.
+ */
+export function jobIdFor(uid: string): string {
+  return createHash('sha256').update(`userforge.io/UserGenerationJob/${uid}`).digest('hex').slice(0, 24);
+}

@@ -1,0 +1,138 @@
+import type { JobState, JobView } from '@userforge/contracts';
+import type { Condition, UserGenerationJob, UserGenerationJobStatus } from '../api/v1alpha1/user-generation-job.types';
+import { FINALIZER } from '../api/v1alpha1/user-generation-job.types';
+import { setConditions } from './conditions';
+
+/** What the reconciler must do for one resource; the reconciler does it, idempotently, in this order. */
+export type Action =
+  | { kind: 'addFinalizer' }
+  | { kind: 'createJob' }
+  | { kind: 'cancelJob'; reason: 'Suspended' | 'Deleted' }
+  | { kind: 'removeFinalizer' }
+  | { kind: 'deleteResource' };
+
+export interface Decision {
+  actions: Action[];
+  /** The status to write, or null to leave it as it is. */
+  status: UserGenerationJobStatus | null;
+  /** Look again after this long (ms): while a job runs, and until a TTL runs out. */
+  requeueAfterMs: number | null;
+}
+
+const ACTIVE: JobState[] = ['publishing', 'running'];
+const TERMINAL_CONDITION = { succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' } as const;
+/** How often a running job's status is refreshed even without a progress event. */
+export const RUNNING_RESYNC_MS = 2_000;
+
+const title = (state: JobState) => state[0]!.toUpperCase() + state.slice(1);
+
+/** Status fields that follow the platform job. */
+export function statusFromJob(job: JobView): Omit<UserGenerationJobStatus, 'conditions' | 'observedGeneration'> {
+  return {
+    jobId: job.id,
+    state: title(job.state),
+    chunksTotal: job.chunksTotal,
+    chunksDone: job.chunksDone,
+    usersStored: job.usersStored,
+    progress: `${Math.floor(job.progress * 100)}%`,
+    usersPerSec: Math.round(job.usersPerSec),
+    ...(job.etaSeconds !== null ? { etaSeconds: Math.round(job.etaSeconds) } : {}),
+    ...(job.startedAt ? { startTime: job.startedAt } : {}),
+    ...(job.finishedAt ? { completionTime: job.finishedAt } : {}),
+  };
+}
+
+function conditionsFor(job: JobView | null, ugj: UserGenerationJob, now: Date): Condition[] {
+  const generation = ugj.metadata.generation ?? 0;
+  const prior = ugj.status?.conditions;
+  if (!job) {
+    if (ugj.spec.suspend) {
+      return setConditions(prior, [{ type: 'Cancelled', status: 'True', reason: 'Suspended', message: 'suspended before a job was created' }], generation, now);
+    }
+    return setConditions(prior, [{ type: 'Accepted', status: 'Unknown', reason: 'Creating', message: 'creating the platform job' }], generation, now);
+  }
+  const active = ACTIVE.includes(job.state);
+  const wanted: Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[] = [
+    { type: 'Accepted', status: 'True', reason: 'JobCreated', message: `platform job ${job.id}` },
+    {
+      type: 'Running',
+      status: active ? 'True' : 'False',
+      reason: active ? (job.state === 'publishing' ? 'Publishing' : 'Generating') : 'Finished',
+      message: active ? `${job.usersStored} of ${job.count} users stored` : `job ${job.state}`,
+    },
+  ];
+  if (!active) {
+    const type = TERMINAL_CONDITION[job.state as keyof typeof TERMINAL_CONDITION];
+    wanted.push({ type, status: 'True', reason: title(job.state), message: job.error ?? `${job.usersStored} users stored` });
+  }
+  return setConditions(prior, wanted, generation, now);
+}
+
+/** The status a resource should have; null while nothing can be said beyond what it has. */
+export function desiredStatus(ugj: UserGenerationJob, job: JobView | null, now: Date): UserGenerationJobStatus {
+  const base = job ? statusFromJob(job) : { state: ugj.spec.suspend ? 'Cancelled' : 'Pending' };
+  return { ...base, conditions: conditionsFor(job, ugj, now), observedGeneration: ugj.metadata.generation ?? 0 };
+}
+
+/**
+ * Decides, without I/O, what to do for a resource given the platform job it maps to (null when none
+ * exists yet). Level-based: the same inputs always give the same decision, so a repeated reconcile
+ * is harmless.
+ */
+export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date): Decision {
+  const finalizers = ugj.metadata.finalizers ?? [];
+  const active = job !== null && ACTIVE.includes(job.state);
+
+  if (ugj.metadata.deletionTimestamp) {
+    if (!finalizers.includes(FINALIZER)) return { actions: [], status: null, requeueAfterMs: null };
+    // Finished jobs' users stay; only a job still at work is cancelled before the resource goes.
+    return { actions: [...(active ? [{ kind: 'cancelJob', reason: 'Deleted' } as const] : []), { kind: 'removeFinalizer' }], status: null, requeueAfterMs: null };
+  }
+
+  const actions: Action[] = [];
+  if (!finalizers.includes(FINALIZER) && (job === null ? !ugj.spec.suspend : active)) actions.push({ kind: 'addFinalizer' });
+  if (job === null && !ugj.spec.suspend) actions.push({ kind: 'createJob' });
+  if (active && ugj.spec.suspend) actions.push({ kind: 'cancelJob', reason: 'Suspended' });
+  // Once the job has ended there is nothing left to clean up: deleting the resource need not wait.
+  if (job !== null && !active && finalizers.includes(FINALIZER)) actions.push({ kind: 'removeFinalizer' });
+
+  const status = desiredStatus(ugj, job, now);
+  let requeueAfterMs: number | null = active || actions.some((a) => a.kind === 'createJob') ? RUNNING_RESYNC_MS : null;
+
+  const finishedAt = job?.finishedAt ? Date.parse(job.finishedAt) : null;
+  const ttl = ugj.spec.ttlSecondsAfterFinished;
+  if (finishedAt !== null && ttl !== undefined) {
+    const left = finishedAt + ttl * 1000 - now.getTime();
+    if (left <= 0) actions.push({ kind: 'deleteResource' });
+    else requeueAfterMs = Math.min(requeueAfterMs ?? left, left);
+  }
+  return { actions, status, requeueAfterMs };
+}
+
+/** Equal apart from condition timestamps that did not move: the status patch is skipped then. */
+export function sameStatus(a: UserGenerationJobStatus | undefined, b: UserGenerationJobStatus): boolean {
+  return JSON.stringify(canonical(a ?? {})) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([x], [y]) => (x < y ? -1 : 1))
+        .map(([k, v]) => [k, canonical(v)]),
+    );
+  }
+  return value;
+}
+
+/**
+ * Consumer replicas wanted: the largest `parallelism` among resources whose job is at work (1 when
+ * unset), never above the topic's partitions (an idle consumer gets none), and `min` when idle.
+ */
+export function desiredReplicas(running: Pick<UserGenerationJob, 'spec'>[], min: number, partitions: number): number {
+  if (running.length === 0) return min;
+  const wanted = Math.max(...running.map((r) => r.spec.parallelism ?? 1));
+  return Math.max(min, Math.min(wanted, partitions));
+}

@@ -1,0 +1,45 @@
+import type { JobView } from '@userforge/contracts';
+import { JobPublisher } from '@userforge/jobs';
+import { periodicWorker, type Logger, type Worker } from '@userforge/platform';
+import type { OperatorAdapters } from '../adapters';
+import { jobIdFor } from '../api/v1alpha1/user-generation-job.types';
+import type { OperatorConfig } from '../config';
+import { Informer } from '../k8s/informer';
+import { WorkQueue } from '../k8s/work-queue';
+import type { OperatorMetrics } from '../metrics';
+import { progressListener } from '../workers/progress-listener';
+import { reconcileLoop } from './controller';
+import { consumerScaler } from './scaler';
+import { UserGenerationJobReconciler } from './user-generation-job.reconciler';
+
+/**
+ * Everything the leader runs, made afresh each time this replica becomes the leader, as named workers: the informer feeding the work queue, the reconcile
+ * loop, the job publisher, the consumer scaler, the progress listener and the periodic resync.
+ */
+export function leaderWorkers(config: OperatorConfig, io: OperatorAdapters, announce: (job: JobView) => void, metrics: OperatorMetrics, logger: Logger) {
+  const queue = new WorkQueue();
+  const informer = new Informer(io.kube, (key) => queue.add(key), logger, (kind) => metrics.kubeRequests.inc({ kind }));
+  const identity = config.POD_NAME;
+  const publisher = new JobPublisher({ jobs: io.jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress: announce, ownerPrefix: 'operator' });
+  const afterJobCreated = config.FAULT_CRASH_AFTER_JOB_CREATED ? () => process.kill(process.pid, 'SIGKILL') : undefined;
+  const reconciler = new UserGenerationJobReconciler({ cache: informer.cache, kube: io.kube, jobs: io.jobs, publisher, announce, logger, identity, afterJobCreated });
+  const scaler = consumerScaler(
+    { cache: informer.cache, kube: io.kube, logger, identity, onScaled: (n) => metrics.consumerReplicas.set(n) },
+    { namespace: config.CONSUMER_NAMESPACE, deployment: config.CONSUMER_DEPLOYMENT, min: config.MIN_CONSUMERS, partitions: io.chunks.partitions, everyMs: 2_000 },
+  );
+  const keyOfJob = (jobId: string) => [...informer.cache.entries()].find(([, ugj]) => jobIdFor(ugj.metadata.uid) === jobId)?.[0];
+  const onProgress = (jobId: string, terminal: boolean) => {
+    const key = keyOfJob(jobId);
+    if (key) queue.add(key);
+    if (terminal) scaler.nudge();
+  };
+  const workers: Worker[] = [
+    { name: 'informer', start: () => informer.start(), stop: () => informer.stop() },
+    reconcileLoop(queue, reconciler, metrics, logger, config.RECONCILE_CONCURRENCY),
+    publisher,
+    scaler,
+    progressListener(config.REDIS_URL, onProgress, logger),
+    periodicWorker('resync', config.RESYNC_SECONDS * 1000, async () => informer.keys().forEach((key) => queue.add(key)), logger),
+  ];
+  return { workers, informer };
+}

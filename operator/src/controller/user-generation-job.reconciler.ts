@@ -1,0 +1,123 @@
+import type { JobView } from '@userforge/contracts';
+import { cancelJob, createJob, toJobView, type JobRepository } from '@userforge/jobs';
+import { AppError, isDuplicateKey, type Logger } from '@userforge/platform';
+import { FINALIZER, jobIdFor, type UserGenerationJob } from '../api/v1alpha1/user-generation-job.types';
+import type { KubeClient } from '../k8s/client';
+import { decide, desiredStatus, sameStatus, type Action } from './desired';
+
+export interface ReconcilerDeps {
+  /** The informer's cache: reconcile reads the object from it (level-based, no extra GET). */
+  cache: Map<string, UserGenerationJob>;
+  kube: Pick<KubeClient, 'patchStatus' | 'setFinalizers' | 'deleteJob' | 'recordEvent'>;
+  jobs: JobRepository;
+  /** Publishes a created job's chunks (the job publisher worker of packages/jobs). */
+  publisher: { schedule(jobId: string): void };
+  /** Tells every API instance's live stream about a job change. */
+  announce(job: JobView): void;
+  logger: Logger;
+  /** Names this replica in Events. */
+  identity: string;
+  /** Called once a job exists and before its status is written (the crash test kills the process here). */
+  afterJobCreated?: () => void;
+  now?: () => Date;
+}
+
+const TERMINAL_EVENTS: Record<string, { type: 'Normal' | 'Warning'; reason: string }> = {
+  Succeeded: { type: 'Normal', reason: 'JobSucceeded' },
+  Failed: { type: 'Warning', reason: 'JobFailed' },
+  Cancelled: { type: 'Normal', reason: 'JobCancelled' },
+};
+
+/**
+ * Reconciles one UserGenerationJob: gather (the object from the cache, its platform job from
+ * MongoDB), decide (pure, desired.ts), act idempotently, and write status only when it changed.
+ * Returns when to look again (ms), or null.
+ */
+export class UserGenerationJobReconciler {
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<number | null> {
+    const ugj = this.deps.cache.get(key);
+    if (!ugj) return null; // gone: a finished job's users stay, a running one was cancelled by the finalizer
+    const now = (this.deps.now ?? (() => new Date()))();
+    const jobId = jobIdFor(ugj.metadata.uid);
+    let job = await this.findJob(jobId);
+    const decision = decide(ugj, job, now);
+
+    for (const action of decision.actions) job = (await this.act(ugj, action, jobId, job)) ?? job;
+    if (decision.actions.some((a) => a.kind === 'removeFinalizer' || a.kind === 'deleteResource') && ugj.metadata.deletionTimestamp) return null;
+    if (decision.actions.some((a) => a.kind === 'deleteResource')) return null;
+
+    const status = desiredStatus(ugj, job, now);
+    if (!sameStatus(ugj.status, status)) {
+      await this.deps.kube.patchStatus(ugj, status);
+      const ended = TERMINAL_EVENTS[status.state ?? ''];
+      if (ended && ugj.status?.state !== status.state) await this.event(ugj, ended.type, ended.reason, job?.error ?? `${job?.usersStored ?? 0} users stored`);
+    }
+    return decision.requeueAfterMs;
+  }
+
+  private async findJob(jobId: string): Promise<JobView | null> {
+    const doc = await this.deps.jobs.findById(jobId);
+    return doc ? toJobView(doc) : null;
+  }
+
+  private async act(ugj: UserGenerationJob, action: Action, jobId: string, job: JobView | null): Promise<JobView | null> {
+    const finalizers = ugj.metadata.finalizers ?? [];
+    switch (action.kind) {
+      case 'addFinalizer':
+        await this.deps.kube.setFinalizers(ugj, [...finalizers, FINALIZER]);
+        return null;
+      case 'removeFinalizer':
+        await this.deps.kube.setFinalizers(ugj, finalizers.filter((f) => f !== FINALIZER));
+        return null;
+      case 'createJob':
+        return this.createJob(ugj, jobId);
+      case 'cancelJob':
+        return this.cancel(ugj, jobId, action.reason, job);
+      case 'deleteResource':
+        await this.deps.kube.deleteJob(ugj);
+        return null;
+    }
+  }
+
+  /** Exactly once per resource: the id comes from the resource's uid, and the job's insert is unique on it. */
+  private async createJob(ugj: UserGenerationJob, jobId: string): Promise<JobView> {
+    const { count, seed, chunkSize, locale } = ugj.spec;
+    let created = true;
+    try {
+      await createJob(this.deps.jobs, { count, seed, chunkSize, locale }, new Date(), jobId);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      created = false; // another attempt made it first: use that one
+    }
+    const doc = await this.deps.jobs.findById(jobId);
+    if (!doc) throw new Error(`job ${jobId} vanished right after it was created`);
+    const view = toJobView(doc);
+    this.deps.afterJobCreated?.();
+    this.deps.publisher.schedule(jobId);
+    this.deps.announce(view);
+    if (created) await this.event(ugj, 'Normal', 'JobCreated', `platform job ${jobId} for ${count} users (${view.chunksTotal} chunks)`);
+    return view;
+  }
+
+  private async cancel(ugj: UserGenerationJob, jobId: string, reason: 'Suspended' | 'Deleted', job: JobView | null): Promise<JobView | null> {
+    try {
+      const view = await cancelJob({ jobs: this.deps.jobs, publisher: this.deps.publisher, onProgress: this.deps.announce }, jobId);
+      await this.event(ugj, 'Normal', 'JobCancelled', reason === 'Suspended' ? 'suspended: the job was cancelled' : 'deleted while running: the job was cancelled');
+      return view;
+    } catch (err) {
+      // Already finished in the meantime: nothing to cancel.
+      if (err instanceof AppError && err.status === 409) return job;
+      throw err;
+    }
+  }
+
+  private async event(ugj: UserGenerationJob, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    try {
+      await this.deps.kube.recordEvent(ugj, type, reason, message, this.deps.identity);
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error)?.message ?? err, reason }, 'could not record an Event');
+    }
+  }
+}

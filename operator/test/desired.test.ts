@@ -1,0 +1,89 @@
+import { FINALIZER, jobIdFor } from '../src/api/v1alpha1/user-generation-job.types';
+import { setConditions } from '../src/controller/conditions';
+import { decide, desiredReplicas, desiredStatus, sameStatus } from '../src/controller/desired';
+import { aJob, aResource } from './fixtures';
+
+const now = new Date('2026-11-21T10:00:05.000Z');
+const kinds = (d: ReturnType<typeof decide>) => d.actions.map((a) => a.kind);
+
+describe('decide (pure)', () => {
+  it('a new resource: finalizer, then the job, status Pending with Accepted unknown, and a quick look again', () => {
+    const d = decide(aResource(), null, now);
+    expect(kinds(d)).toEqual(['addFinalizer', 'createJob']);
+    expect(d.status?.state).toBe('Pending');
+    expect(d.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['Accepted', 'Unknown']]);
+    expect(d.requeueAfterMs).toBe(2_000);
+  });
+
+  it('a running job: status follows it; nothing to do but look again', () => {
+    const d = decide(aResource({ meta: { finalizers: [FINALIZER] } }), aJob(), now);
+    expect(kinds(d)).toEqual([]);
+    expect(d.status).toMatchObject({ state: 'Running', usersStored: 20_000, chunksDone: 2, chunksTotal: 5, progress: '40%', usersPerSec: 10_000, etaSeconds: 3 });
+    expect(d.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Accepted', 'True', 'JobCreated'],
+      ['Running', 'True', 'Generating'],
+    ]);
+    expect(d.requeueAfterMs).toBe(2_000);
+  });
+
+  it('suspend cancels a running job, and cancels before any job exists', () => {
+    expect(kinds(decide(aResource({ spec: { suspend: true }, meta: { finalizers: [FINALIZER] } }), aJob(), now))).toEqual(['cancelJob']);
+    const before = decide(aResource({ spec: { suspend: true } }), null, now);
+    expect(kinds(before)).toEqual([]);
+    expect(before.status?.state).toBe('Cancelled');
+  });
+
+  it('deleting a resource whose job runs cancels the job, then lets the resource go; a finished job is left alone', () => {
+    const deleting = { meta: { finalizers: [FINALIZER], deletionTimestamp: now.toISOString() } };
+    expect(kinds(decide(aResource(deleting), aJob(), now))).toEqual(['cancelJob', 'removeFinalizer']);
+    expect(kinds(decide(aResource(deleting), aJob({ state: 'succeeded', finishedAt: now.toISOString() }), now))).toEqual(['removeFinalizer']);
+    expect(kinds(decide(aResource({ meta: { deletionTimestamp: now.toISOString() } }), aJob(), now))).toEqual([]);
+  });
+
+  it('a finished job: terminal condition, finalizer dropped, and the TTL deletes the resource when it runs out', () => {
+    const finishedAt = '2026-11-21T10:00:00.000Z';
+    const done = aJob({ state: 'succeeded', finishedAt, usersStored: 50_000, chunksDone: 5, progress: 1, etaSeconds: null });
+    const d = decide(aResource({ meta: { finalizers: [FINALIZER] }, spec: { ttlSecondsAfterFinished: 60 } }), done, now);
+    expect(kinds(d)).toEqual(['removeFinalizer']);
+    expect(d.requeueAfterMs).toBe(55_000);
+    expect(d.status?.conditions?.find((c) => c.type === 'Succeeded')?.status).toBe('True');
+    expect(d.status).toMatchObject({ state: 'Succeeded', completionTime: finishedAt, progress: '100%' });
+    expect(kinds(decide(aResource({ spec: { ttlSecondsAfterFinished: 5 } }), done, now))).toEqual(['deleteResource']);
+    expect(decide(aResource(), done, now).requeueAfterMs).toBeNull();
+  });
+
+  it('a failed job says why', () => {
+    const d = decide(aResource(), aJob({ state: 'failed', error: 'chunk 3 dead-lettered', finishedAt: now.toISOString() }), now);
+    expect(d.status?.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ status: 'True', message: 'chunk 3 dead-lettered' });
+  });
+});
+
+describe('status and conditions', () => {
+  it('moves lastTransitionTime only when a condition changes status, so an unchanged status is not written again', () => {
+    const first = desiredStatus(aResource(), aJob(), now);
+    const later = new Date(now.getTime() + 60_000);
+    const again = desiredStatus(aResource({ status: first }), aJob(), later);
+    expect(sameStatus(first, again)).toBe(true);
+    const moved = setConditions(first.conditions, [{ type: 'Running', status: 'False', reason: 'Finished', message: '' }], 1, later);
+    expect(moved.find((c) => c.type === 'Running')?.lastTransitionTime).toBe(later.toISOString());
+    expect(moved.find((c) => c.type === 'Accepted')?.lastTransitionTime).toBe(now.toISOString());
+    expect(sameStatus(first, desiredStatus(aResource({ status: first }), aJob({ usersStored: 30_000, progress: 0.6 }), later))).toBe(false);
+  });
+});
+
+describe('desiredReplicas (pure)', () => {
+  it('the largest parallelism at work, capped by partitions, the minimum when idle', () => {
+    expect(desiredReplicas([], 1, 12)).toBe(1);
+    expect(desiredReplicas([aResource({ spec: { parallelism: 3 } }), aResource({ spec: { parallelism: 5 } })], 1, 12)).toBe(5);
+    expect(desiredReplicas([aResource({ spec: { parallelism: 40 } })], 1, 12)).toBe(12);
+    expect(desiredReplicas([aResource()], 2, 12)).toBe(2);
+  });
+});
+
+describe('jobIdFor', () => {
+  it('is a stable 24-hex id per uid, different for different uids', () => {
+    expect(jobIdFor('a')).toMatch(/^[a-f0-9]{24}$/);
+    expect(jobIdFor('a')).toBe(jobIdFor('a'));
+    expect(jobIdFor('a')).not.toBe(jobIdFor('b'));
+  });
+});

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { MAX_CHUNK_SIZE, MAX_JOB_COUNT, MAX_SEED, MIN_CHUNK_SIZE } from './limits';
+import { LOCALES } from './locales';
+import { JOB_STATES } from './types';
+
+/**
+ * The `UserGenerationJob` custom resource (userforge.io/v1alpha1): its spec and status, written once
+ * here. The CRD's openAPIV3Schema (k8s/crds/) is generated from these schemas, and the operator reads
+ * and writes through their types. Ranges and choices are those of `POST /v1/jobs`.
+ */
+export const UGJ_GROUP = 'userforge.io';
+export const UGJ_VERSION = 'v1alpha1';
+export const UGJ_KIND = 'UserGenerationJob';
+export const UGJ_PLURAL = 'usergenerationjobs';
+
+/** The most consumer pods a job may ask for: the chunk topic's default partition count caps useful ones. */
+export const MAX_PARALLELISM = 1000;
+
+export const userGenerationJobSpecSchema = z
+  .object({
+    count: z.number().int().min(1).max(MAX_JOB_COUNT).describe('Users to generate (immutable).'),
+    seed: z.number().int().min(0).max(MAX_SEED).optional().describe('Seed of the generator; the same seed gives the same users (immutable).'),
+    chunkSize: z.number().int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE).optional().describe('Users per Kafka message (immutable).'),
+    locale: z.enum(LOCALES).optional().describe('Faker locale of the generated users (immutable).'),
+    parallelism: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_PARALLELISM)
+      .optional()
+      .describe('Consumer pods wanted while the job runs (at most the chunk topic partitions; default 1).'),
+    suspend: z.boolean().optional().describe('true cancels the job.'),
+    ttlSecondsAfterFinished: z.number().int().min(0).max(31_536_000).optional().describe('Delete this resource that long after the job finished.'),
+  })
+  .strict();
+export type UserGenerationJobSpec = z.infer<typeof userGenerationJobSpecSchema>;
+
+export const UGJ_CONDITION_TYPES = ['Accepted', 'Running', 'Succeeded', 'Failed', 'Cancelled'] as const;
+export type UgjConditionType = (typeof UGJ_CONDITION_TYPES)[number];
+
+export const conditionSchema = z
+  .object({
+    type: z.enum(UGJ_CONDITION_TYPES),
+    status: z.enum(['True', 'False', 'Unknown']),
+    reason: z.string().max(1024),
+    message: z.string().max(32_768),
+    lastTransitionTime: z.iso.datetime(),
+    observedGeneration: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type Condition = z.infer<typeof conditionSchema>;
+
+export const UGJ_STATES = ['Pending', ...JOB_STATES.map((s) => s[0]!.toUpperCase() + s.slice(1))] as const;
+
+export const userGenerationJobStatusSchema = z
+  .object({
+    conditions: z.array(conditionSchema).optional(),
+    jobId: z.string().optional().describe("The platform job's id."),
+    state: z.string().optional().describe('Pending, Publishing, Running, Succeeded, Cancelled or Failed.'),
+    chunksTotal: z.number().int().min(0).optional(),
+    chunksDone: z.number().int().min(0).optional(),
+    usersStored: z.number().int().min(0).optional(),
+    progress: z.string().optional().describe('Users stored as a percentage of count, e.g. "42%".'),
+    usersPerSec: z.number().int().min(0).optional(),
+    etaSeconds: z.number().int().min(0).optional(),
+    startTime: z.iso.datetime().optional(),
+    completionTime: z.iso.datetime().optional(),
+    observedGeneration: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type UserGenerationJobStatus = z.infer<typeof userGenerationJobStatusSchema>;
+
+/** A UserGenerationJob as the API server returns it (metadata as the operator needs it). */
+export interface UserGenerationJob {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation?: number;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+  };
+  spec: UserGenerationJobSpec;
+  status?: UserGenerationJobStatus;
+}
