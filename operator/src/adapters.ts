@@ -1,12 +1,12 @@
 import { topicSpecs } from '@userforge/contracts';
 import { JobRepository, connectChunkProducer, type ChunkProducer } from '@userforge/jobs';
-import { connectMongo, connectRedis, createKafka, ensureTopics, type Logger, type Redis, type Teardown } from '@userforge/platform';
-import type { Connection } from 'mongoose';
+import { connectMongoClient, connectRedis, createKafka, ensureTopics, type Logger, type Redis, type Teardown } from '@userforge/platform';
+import type { Db } from 'mongodb';
 import type { OperatorConfig } from './config';
-import { KubeClient, loadKubeConfig } from './k8s/client';
+import { KubeClient } from './k8s/client';
 
 export interface OperatorAdapters {
-  mongo: Connection;
+  db: Db;
   redis: Redis;
   chunks: ChunkProducer;
   jobs: JobRepository;
@@ -15,7 +15,7 @@ export interface OperatorAdapters {
 
 /** Connects MongoDB, Redis, Kafka (topics made sure of, the chunk producer) and the Kubernetes API, each registered for teardown. */
 export async function connectAdapters(config: OperatorConfig, logger: Logger, teardown: Teardown): Promise<OperatorAdapters> {
-  const mongo = await connectMongo(config.MONGO_URL, { appName: 'userforge-operator' });
+  const mongo = await connectMongoClient(config.MONGO_URL, { appName: 'userforge-operator' });
   teardown.add('mongo', () => mongo.close());
   const redis = await connectRedis(config.REDIS_URL, logger);
   teardown.add('redis', () => redis.disconnect());
@@ -23,7 +23,7 @@ export async function connectAdapters(config: OperatorConfig, logger: Logger, te
   await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));
   const chunks = await connectChunkProducer(kafka, config.KAFKA_PARTITIONS);
   teardown.add('kafka producer', () => chunks.disconnect());
-  const jobs = new JobRepository(mongo.db!);
+  const jobs = new JobRepository(mongo.db);
   await jobs.ensureIndexes();
-  return { mongo, redis, chunks, jobs, kube: new KubeClient(loadKubeConfig(config.KUBECONFIG), config.WATCH_NAMESPACE) };
+  return { db: mongo.db, redis, chunks, jobs, kube: new KubeClient(config.KUBECONFIG, config.WATCH_NAMESPACE) };
 }

@@ -1,5 +1,5 @@
 import type { JobView } from '@userforge/contracts';
-import { Teardown, createLogger, createMetricsRegistry, pingMongo, runService, startOpsServer, tryPublishEvent } from '@userforge/platform';
+import { Teardown, createLogger, createMetricsRegistry, pingDb, runService, startOpsServer, tryPublishEvent } from '@userforge/platform';
 import { connectAdapters } from './adapters';
 import { loadOperatorConfig, type OperatorConfig } from './config';
 import { leaderWorkers } from './controller/manager';
@@ -56,7 +56,7 @@ export async function start(config: OperatorConfig = loadOperatorConfig()): Prom
       port: config.METRICS_PORT,
       registry,
       ready: async () => {
-        await pingMongo(io.mongo);
+        await pingDb(io.db);
         if (session && !session.ready()) throw new Error('leading, but the first list of UserGenerationJobs has not finished');
       },
     });

@@ -77,10 +77,14 @@ export interface OperatorProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts the operator as its own process (`node --import tsx operator/src/main.ts`), so a test can SIGKILL it. */
-export async function startOperator(env: Record<string, string>, name: string): Promise<OperatorProcess> {
+/**
+ * Starts the operator as its own process, so a test can SIGKILL it: from its sources with tsx, or
+ * the production bundle when `bundle` names one (dist/operator.js).
+ */
+export async function startOperator(env: Record<string, string>, name: string, bundle?: string): Promise<OperatorProcess> {
   const metricsPort = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'operator', 'src', 'main.ts')], {
+  const args = bundle ? [bundle] : ['--import', 'tsx', path.join(ROOT, 'operator', 'src', 'main.ts')];
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, METRICS_PORT: String(metricsPort), POD_NAME: name },
     stdio: ['ignore', 'pipe', 'pipe'],

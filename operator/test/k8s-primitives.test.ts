@@ -1,6 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { backoffMs } from '@userforge/platform';
 import { WATCH_BACKOFF } from '../src/k8s/informer';
+import { microTime } from '../src/k8s/client';
 import { canAcquire } from '../src/k8s/lease';
+import { loadKubeConnection } from '../src/k8s/rest';
 import { WorkQueue } from '../src/k8s/work-queue';
 
 describe('WorkQueue', () => {
@@ -44,7 +49,8 @@ describe('watch backoff', () => {
 describe('canAcquire', () => {
   const now = new Date('2026-11-21T10:00:15.000Z');
   const lease = (holderIdentity: string, renewedSecondsAgo: number) => ({
-    spec: { holderIdentity, leaseDurationSeconds: 15, renewTime: new Date(now.getTime() - renewedSecondsAgo * 1000) as never },
+    metadata: { name: 'userforge-operator' },
+    spec: { holderIdentity, leaseDurationSeconds: 15, renewTime: new Date(now.getTime() - renewedSecondsAgo * 1000).toISOString() },
   });
   it('a free, own or expired lease can be taken; a fresh one held by another cannot', () => {
     expect(canAcquire(null, 'me', now)).toBe(true);
@@ -52,5 +58,37 @@ describe('canAcquire', () => {
     expect(canAcquire(lease('me', 1), 'me', now)).toBe(true);
     expect(canAcquire(lease('other', 1), 'me', now)).toBe(false);
     expect(canAcquire(lease('other', 16), 'me', now)).toBe(true);
+  });
+});
+
+describe('the REST client', () => {
+  it('writes MicroTime with six fractional digits, as the API server wants', () => {
+    expect(microTime(new Date('2026-11-21T10:00:15.123Z'))).toBe('2026-11-21T10:00:15.123000Z');
+  });
+
+  it('reads a kubeconfig: the current context, its cluster CA and user token', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uf-kubeconfig-'));
+    const file = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: b',
+        'clusters:',
+        '- {name: one, cluster: {server: "https://10.0.0.1:6443"}}',
+        `- {name: two, cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: ${Buffer.from('CA').toString('base64')}}}`,
+        'users:',
+        '- {name: u1, user: {token: nope}}',
+        '- {name: u2, user: {token: secret}}',
+        'contexts:',
+        '- {name: a, context: {cluster: one, user: u1}}',
+        '- {name: b, context: {cluster: two, user: u2}}',
+      ].join('\n'),
+    );
+    const conn = loadKubeConnection(file);
+    expect(conn.server).toBe('https://127.0.0.1:6443');
+    expect(conn.ca?.toString()).toBe('CA');
+    expect(conn.token?.()).toBe('secret');
   });
 });

@@ -13,7 +13,9 @@ import { CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import { MongoClient } from 'mongodb';
 import { UGJ_GROUP, UGJ_PLURAL, UGJ_VERSION, type UserGenerationJob } from '@userforge/contracts';
 import { JobRepository } from '@userforge/jobs';
+import path from 'node:path';
 import { aUgj, createNamespace, installCrd, startOperator } from '../../operator/test/harness';
+import { bundle } from '../build/bundle';
 import { jobIdFor } from '../../operator/src/api/v1alpha1/user-generation-job.types';
 import { tsxCommand } from '../stack/apps';
 import { isolatedSettings, startIsolatedStack } from '../stack/isolated';
@@ -35,6 +37,13 @@ async function main() {
   const stack = await startIsolatedStack(await isolatedSettings('bench-operator'), ['mongo', 'redis', 'kafka', 'kube'], log);
   const children: ChildProcess[] = [];
   let stopOperator: (() => Promise<void>) | undefined;
+  const cleanUp = async () => {
+    await stopOperator?.();
+    for (const c of children) c.kill('SIGTERM');
+    await stack.stop();
+  };
+  // Interrupted (Ctrl-C): stop everything it started before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
   try {
     const kube = stack.kube!;
     await installCrd(kube);
@@ -46,7 +55,11 @@ async function main() {
       children.push(spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env, METRICS_PORT: String(await freePort()), KAFKA_GROUP_ID: 'bench-operator' }, stdio: 'ignore' }));
       log(`consumer ${i + 1} started`);
     }
-    const op = await startOperator({ ...env, LOG_LEVEL: 'warn', KUBECONFIG: kube.kubeconfig, WATCH_NAMESPACE: NS, CONSUMER_NAMESPACE: NS, LEASE_NAMESPACE: NS }, 'bench-operator');
+    // The operator as it runs in its image: the production bundle under plain node (no tsx in its RSS).
+    bundle(path.join(REPO_ROOT, 'dist'));
+    // The image's environment too (Dockerfile): fewer malloc arenas, production mode.
+    const opEnv = { ...env, LOG_LEVEL: 'warn', NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', KUBECONFIG: kube.kubeconfig, WATCH_NAMESPACE: NS, CONSUMER_NAMESPACE: NS, LEASE_NAMESPACE: NS };
+    const op = await startOperator(opEnv, 'bench-operator', path.join(REPO_ROOT, 'dist', 'operator.js'));
     stopOperator = () => op.kill('SIGTERM');
     await waitFor(async () => (await op.metric('userforge_operator_leader')) === 1, 30_000);
 
@@ -115,9 +128,7 @@ async function main() {
       }),
     );
   } finally {
-    await stopOperator?.();
-    for (const c of children) c.kill('SIGTERM');
-    await stack.stop();
+    await cleanUp();
   }
 }
 

@@ -21,8 +21,12 @@ export interface Decision {
 
 const ACTIVE: JobState[] = ['publishing', 'running'];
 const TERMINAL_CONDITION = { succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' } as const;
-/** How often a running job's status is refreshed even without a progress event. */
-export const RUNNING_RESYNC_MS = 2_000;
+/**
+ * How often a running job's status is refreshed without a progress event. Progress events (Redis)
+ * drive the status in near real time; this only covers lost ones, and stays long enough that a
+ * thousand jobs at work do not become hundreds of reconciles a second.
+ */
+export const RUNNING_RESYNC_MS = 10_000;
 
 const title = (state: JobState) => state[0]!.toUpperCase() + state.slice(1);
 
@@ -109,9 +113,14 @@ export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date): 
   return { actions, status, requeueAfterMs };
 }
 
-/** Equal apart from condition timestamps that did not move: the status patch is skipped then. */
+/**
+ * Equal for the purpose of writing: the rate and the ETA drift with the clock between two chunks, so
+ * they alone never cause a write (they are refreshed with the next progress); otherwise every
+ * reconcile would write, and every write would trigger the next reconcile.
+ */
 export function sameStatus(a: UserGenerationJobStatus | undefined, b: UserGenerationJobStatus): boolean {
-  return JSON.stringify(canonical(a ?? {})) === JSON.stringify(canonical(b));
+  const steady = ({ usersPerSec: _rate, etaSeconds: _eta, ...rest }: UserGenerationJobStatus) => rest;
+  return JSON.stringify(canonical(steady(a ?? {}))) === JSON.stringify(canonical(steady(b)));
 }
 
 function canonical(value: unknown): unknown {

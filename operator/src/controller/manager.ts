@@ -27,7 +27,10 @@ export function leaderWorkers(config: OperatorConfig, io: OperatorAdapters, anno
     { cache: informer.cache, kube: io.kube, logger, identity, onScaled: (n) => metrics.consumerReplicas.set(n) },
     { namespace: config.CONSUMER_NAMESPACE, deployment: config.CONSUMER_DEPLOYMENT, min: config.MIN_CONSUMERS, partitions: io.chunks.partitions, everyMs: 2_000 },
   );
-  const keyOfJob = (jobId: string) => [...informer.cache.entries()].find(([, ugj]) => jobIdFor(ugj.metadata.uid) === jobId)?.[0];
+  // Which resource owns a job: job ids are derived from uids, remembered once per uid.
+  const jobIds = new Map<string, string>();
+  const jobOf = (uid: string) => jobIds.get(uid) ?? jobIds.set(uid, jobIdFor(uid)).get(uid)!;
+  const keyOfJob = (jobId: string) => [...informer.cache.entries()].find(([, ugj]) => jobOf(ugj.metadata.uid) === jobId)?.[0];
   const onProgress = (jobId: string, terminal: boolean) => {
     const key = keyOfJob(jobId);
     if (key) queue.add(key);

@@ -1,16 +1,7 @@
-import {
-  AppsV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  V1MicroTime,
-  Watch,
-  setHeaderOptions,
-  type V1Lease,
-} from '@kubernetes/client-node';
 import { API_VERSION, RESOURCE, type UserGenerationJob, type UserGenerationJobStatus } from '../api/v1alpha1/user-generation-job.types';
+import { KubeRest, loadKubeConnection, type WatchEvent } from './rest';
+
+export type { WatchEvent };
 
 /** The HTTP status of a failed Kubernetes API call (0 when the server could not be reached). */
 export function statusOf(err: unknown): number {
@@ -18,19 +9,18 @@ export function statusOf(err: unknown): number {
   return typeof code === 'number' ? code : 0;
 }
 
-export interface WatchEvent {
-  type: string;
-  object: Record<string, unknown>;
+/** A coordination.k8s.io/v1 Lease, as much of it as leader election uses. */
+export interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
+export const microTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault(); // in a pod: the service account
-  return kc;
-}
+const MERGE_PATCH = 'application/merge-patch+json';
 
 /**
  * The operator's whole conversation with the Kubernetes API: UserGenerationJobs (list, watch, status,
@@ -38,49 +28,31 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
  * k8s/rbac/ grants.
  */
 export class KubeClient {
-  private readonly custom: CustomObjectsApi;
-  private readonly apps: AppsV1Api;
-  private readonly core: CoreV1Api;
-  private readonly coordination: CoordinationV1Api;
-  private readonly watcher: Watch;
+  private readonly rest: KubeRest;
 
-  constructor(kc: KubeConfig, private readonly namespace: string | undefined) {
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.apps = kc.makeApiClient(AppsV1Api);
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.coordination = kc.makeApiClient(CoordinationV1Api);
-    this.watcher = new Watch(kc);
+  constructor(kubeconfig: string | undefined, private readonly namespace: string | undefined) {
+    this.rest = new KubeRest(loadKubeConnection(kubeconfig));
   }
 
-  /** The path watched: one namespace, or all. */
-  private get collectionPath(): string {
+  private jobsPath(namespace = this.namespace, name?: string): string {
     const { group, version, plural } = RESOURCE;
-    return this.namespace ? `/apis/${group}/${version}/namespaces/${this.namespace}/${plural}` : `/apis/${group}/${version}/${plural}`;
+    const base = namespace ? `/apis/${group}/${version}/namespaces/${namespace}/${plural}` : `/apis/${group}/${version}/${plural}`;
+    return name ? `${base}/${encodeURIComponent(name)}` : base;
   }
 
   async listJobs(): Promise<{ items: UserGenerationJob[]; resourceVersion: string }> {
-    const list = (
-      this.namespace
-        ? await this.custom.listNamespacedCustomObject({ ...RESOURCE, namespace: this.namespace })
-        : await this.custom.listClusterCustomObject({ ...RESOURCE })
-    ) as { items: UserGenerationJob[]; metadata: { resourceVersion: string } };
+    const list = await this.rest.request<{ items: UserGenerationJob[]; metadata: { resourceVersion: string } }>('GET', this.jobsPath());
     return { items: list.items, resourceVersion: list.metadata.resourceVersion };
   }
 
-  /** Watches from a resource version until the server ends the watch or it fails; resolves with the error, if any. */
+  /** Watches from a resource version until the server ends the watch or it fails; `done` resolves with the error, if any. */
   watchJobs(resourceVersion: string, onEvent: (e: WatchEvent) => void, timeoutSeconds: number): { done: Promise<unknown>; abort(): void } {
-    let abort: AbortController | undefined;
-    const done = new Promise<unknown>((resolve) => {
-      this.watcher
-        .watch(this.collectionPath, { resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, (type, object) => onEvent({ type, object }), (err) => resolve(err ?? null))
-        .then((controller) => (abort = controller), resolve);
-    });
-    return { done, abort: () => abort?.abort() };
+    return this.rest.watch(this.jobsPath(), { resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) }, onEvent);
   }
 
   async getJob(namespace: string, name: string): Promise<UserGenerationJob | null> {
     try {
-      return (await this.custom.getNamespacedCustomObject({ ...RESOURCE, namespace, name })) as UserGenerationJob;
+      return await this.rest.request<UserGenerationJob>('GET', this.jobsPath(namespace, name));
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -88,8 +60,7 @@ export class KubeClient {
   }
 
   async patchStatus(ugj: UserGenerationJob, status: UserGenerationJobStatus): Promise<void> {
-    const { namespace, name } = ugj.metadata;
-    await this.custom.patchNamespacedCustomObjectStatus({ ...RESOURCE, namespace, name, body: { status } }, mergePatch);
+    await this.rest.request('PATCH', `${this.jobsPath(ugj.metadata.namespace, ugj.metadata.name)}/status`, { status }, MERGE_PATCH);
   }
 
   /**
@@ -97,64 +68,64 @@ export class KubeClient {
    * status write behind, and only this operator puts finalizers on its own resources.
    */
   async setFinalizers(ugj: UserGenerationJob, finalizers: string[]): Promise<void> {
-    const { namespace, name } = ugj.metadata;
-    await this.custom.patchNamespacedCustomObject({ ...RESOURCE, namespace, name, body: { metadata: { finalizers } } }, mergePatch);
+    await this.rest.request('PATCH', this.jobsPath(ugj.metadata.namespace, ugj.metadata.name), { metadata: { finalizers } }, MERGE_PATCH);
   }
 
   async deleteJob(ugj: UserGenerationJob): Promise<void> {
     try {
-      await this.custom.deleteNamespacedCustomObject({ ...RESOURCE, namespace: ugj.metadata.namespace, name: ugj.metadata.name });
+      await this.rest.request('DELETE', this.jobsPath(ugj.metadata.namespace, ugj.metadata.name));
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }
   }
 
+  private scalePath = (namespace: string, name: string) => `/apis/apps/v1/namespaces/${namespace}/deployments/${encodeURIComponent(name)}/scale`;
+
   async readReplicas(namespace: string, name: string): Promise<number> {
-    const scale = await this.apps.readNamespacedDeploymentScale({ namespace, name });
-    return scale.spec?.replicas ?? 0;
+    return (await this.rest.request<{ spec?: { replicas?: number } }>('GET', this.scalePath(namespace, name))).spec?.replicas ?? 0;
   }
 
   async scaleTo(namespace: string, name: string, replicas: number): Promise<void> {
-    await this.apps.patchNamespacedDeploymentScale({ namespace, name, body: { spec: { replicas } } }, mergePatch);
+    await this.rest.request('PATCH', this.scalePath(namespace, name), { spec: { replicas } }, MERGE_PATCH);
   }
 
   async recordEvent(ugj: UserGenerationJob, type: 'Normal' | 'Warning', reason: string, message: string, instance: string): Promise<void> {
-    const now = new Date();
-    await this.core.createNamespacedEvent({
-      namespace: ugj.metadata.namespace,
-      body: {
-        metadata: { generateName: `${ugj.metadata.name}.`, namespace: ugj.metadata.namespace },
-        involvedObject: { apiVersion: API_VERSION, kind: ugj.kind, name: ugj.metadata.name, namespace: ugj.metadata.namespace, uid: ugj.metadata.uid },
-        type,
-        reason,
-        message,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-        source: { component: 'userforge-operator' },
-        reportingComponent: 'userforge.io/operator',
-        reportingInstance: instance,
-      },
+    const now = new Date().toISOString();
+    const { name, namespace, uid } = ugj.metadata;
+    await this.rest.request('POST', `/api/v1/namespaces/${namespace}/events`, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${name}.`, namespace },
+      involvedObject: { apiVersion: API_VERSION, kind: ugj.kind, name, namespace, uid },
+      type,
+      reason,
+      message,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      source: { component: 'userforge-operator' },
+      reportingComponent: 'userforge.io/operator',
+      reportingInstance: instance,
     });
   }
 
-  async readLease(namespace: string, name: string): Promise<V1Lease | null> {
+  private leasePath = (namespace: string, name?: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases${name ? `/${encodeURIComponent(name)}` : ''}`;
+
+  async readLease(namespace: string, name: string): Promise<Lease | null> {
     try {
-      return await this.coordination.readNamespacedLease({ namespace, name });
+      return await this.rest.request<Lease>('GET', this.leasePath(namespace, name));
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
     }
   }
 
-  createLease(namespace: string, body: V1Lease): Promise<V1Lease> {
-    return this.coordination.createNamespacedLease({ namespace, body });
+  createLease(namespace: string, body: Lease): Promise<Lease> {
+    return this.rest.request<Lease>('POST', this.leasePath(namespace), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...body });
   }
 
   /** Optimistic: fails with 409 when someone else changed the lease since it was read. */
-  replaceLease(namespace: string, body: V1Lease): Promise<V1Lease> {
-    return this.coordination.replaceNamespacedLease({ namespace, name: body.metadata!.name!, body });
+  replaceLease(namespace: string, body: Lease): Promise<Lease> {
+    return this.rest.request<Lease>('PUT', this.leasePath(namespace, body.metadata.name), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...body });
   }
 }
-
-export const microTime = (d: Date) => new V1MicroTime(d.getTime());

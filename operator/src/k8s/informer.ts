@@ -6,6 +6,12 @@ import type { KubeClient, WatchEvent } from './client';
 /** A failed list or watch is retried after 0.5 s, 1 s, 2 s, … at most 30 s. */
 export const WATCH_BACKOFF = { minMs: 500, maxMs: 30_000 };
 
+/** The cached copy without `managedFields`: nothing here reads them, and they are most of an object's size. */
+function slim(ugj: UserGenerationJob): UserGenerationJob {
+  const { managedFields: _unused, ...metadata } = ugj.metadata as UserGenerationJob['metadata'] & { managedFields?: unknown };
+  return { ...ugj, metadata };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -72,7 +78,7 @@ export class Informer {
     for (const item of items) {
       const key = keyOf(item);
       seen.add(key);
-      this.cache.set(key, item);
+      this.cache.set(key, slim(item));
       this.onChange(key);
     }
     for (const key of [...this.cache.keys()]) {
@@ -101,7 +107,7 @@ export class Informer {
         const ugj = e.object as unknown as UserGenerationJob;
         const key = keyOf(ugj);
         if (e.type === 'DELETED') this.cache.delete(key);
-        else this.cache.set(key, ugj);
+        else this.cache.set(key, slim(ugj));
         this.onChange(key);
       },
       this.watchTimeoutSeconds,

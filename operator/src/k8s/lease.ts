@@ -1,6 +1,5 @@
-import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '@userforge/platform';
-import { microTime, statusOf, type KubeClient } from './client';
+import { microTime, statusOf, type KubeClient, type Lease } from './client';
 
 export interface LeaseSettings {
   namespace: string;
@@ -12,7 +11,7 @@ export interface LeaseSettings {
 }
 
 /** Whether `identity` may take the lease now: it is free, its own, or its holder stopped renewing. */
-export function canAcquire(lease: V1Lease | null, identity: string, now: Date): boolean {
+export function canAcquire(lease: Lease | null, identity: string, now: Date): boolean {
   const spec = lease?.spec;
   if (!spec?.holderIdentity || spec.holderIdentity === identity) return true;
   const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;

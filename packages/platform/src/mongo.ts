@@ -1,10 +1,13 @@
-import mongoose, { type Connection } from 'mongoose';
+import { MongoClient, type Db } from 'mongodb';
+import type { Connection } from 'mongoose';
 
 /**
  * One mongoose connection (and so one driver pool) per process. autoIndex is off: indexes are
  * created deliberately at start-up by each repository's `ensureIndexes`, not lazily per model.
  */
 export async function connectMongo(url: string, opts: { maxPoolSize?: number; appName?: string } = {}): Promise<Connection> {
+  // Loaded on first use, so a process that only needs the driver (connectMongoClient) never loads it.
+  const { default: mongoose } = await import('mongoose');
   const conn = mongoose.createConnection(url, {
     maxPoolSize: opts.maxPoolSize ?? 20,
     appName: opts.appName,
@@ -19,5 +22,15 @@ export async function connectMongo(url: string, opts: { maxPoolSize?: number; ap
 export async function pingMongo(conn: Connection): Promise<void> {
   const db = conn.db;
   if (!db) throw new Error('mongo connection has no database');
+  await db.admin().ping();
+}
+
+/** The MongoDB driver alone, for a process that needs nothing of mongoose (the operator keeps its memory small). */
+export async function connectMongoClient(url: string, opts: { maxPoolSize?: number; appName?: string } = {}): Promise<{ db: Db; close(): Promise<void> }> {
+  const client = await MongoClient.connect(url, { maxPoolSize: opts.maxPoolSize ?? 10, appName: opts.appName, serverSelectionTimeoutMS: 10_000 });
+  return { db: client.db(), close: () => client.close() };
+}
+
+export async function pingDb(db: Db): Promise<void> {
   await db.admin().ping();
 }

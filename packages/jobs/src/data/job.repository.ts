@@ -232,9 +232,11 @@ export class JobRepository {
     const ids = jobs.map((j) => j._id);
     // Whether the last chunk is done is read before the counts: completions only ever grow, so a count
     // read after it includes it (read at once, a count could miss what the other read saw).
+    // One job (the common read) by equality: FerretDB serves `$in` by scanning the collection.
+    const lastChunks = jobs.map((j) => chunkKey(j._id, j.chunksTotal - 1));
     const [outcomes, lastDone] = await Promise.all([
-      this.outcomes.find({ _id: { $in: ids } }).toArray(),
-      this.completions.find({ chunk: { $in: jobs.map((j) => chunkKey(j._id, j.chunksTotal - 1)) } }, { projection: { jobId: 1 } }).toArray(),
+      this.outcomes.find(ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } }).toArray(),
+      this.completions.find(lastChunks.length === 1 ? { chunk: lastChunks[0]! } : { chunk: { $in: lastChunks } }, { projection: { jobId: 1 } }).toArray(),
     ]);
     const done = await Promise.all(ids.map((id) => this.completedChunks(id)));
     const outcomeOf = new Map(outcomes.map((o) => [o._id, o]));

@@ -1,0 +1,220 @@
+/** The Helm chart without a cluster: lint, render, CRD drift, security, RBAC parity, values hygiene. */
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { REPO_ROOT } from '../../scripts/stack/settings';
+import { CHART, VALUES_FILES, WORKLOAD_KINDS, find, helm, podSpec, render, renderText, type K8sObject } from './helm';
+
+const valuesName = (file: string) => path.relative(CHART, file);
+
+describe.each(VALUES_FILES.map((f) => [valuesName(f), f]))('with %s', (_name, valuesFile) => {
+  it('passes helm lint --strict', () => {
+    const r = helm(['lint', '--strict', CHART, '--values', valuesFile]);
+    expect({ code: r.code, out: r.out + r.err }).toEqual({ code: 0, out: expect.stringContaining('0 chart(s) failed') });
+  });
+
+  it('renders, every object once and named within 63 characters', () => {
+    const objects = render({ valuesFile });
+    expect(objects.length).toBeGreaterThan(0);
+    const keys = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const o of objects) expect([o.kind, o.metadata.name, o.metadata.name.length <= 63]).toEqual([o.kind, o.metadata.name, true]);
+  });
+
+  it('locks every container down: non-root, read-only root filesystem with a /tmp emptyDir, no escalation, no capabilities, RuntimeDefault seccomp', () => {
+    const workloads = render({ valuesFile }).filter((o) => WORKLOAD_KINDS.has(o.kind));
+    expect(workloads.length).toBeGreaterThan(0);
+    for (const w of workloads) {
+      const spec = podSpec(w);
+      expect([w.metadata.name, spec.securityContext]).toEqual([
+        w.metadata.name,
+        expect.objectContaining({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }),
+      ]);
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        const where = `${w.metadata.name}/${c.name}`;
+        expect([where, c.securityContext]).toEqual([
+          where,
+          expect.objectContaining({
+            runAsNonRoot: true,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          }),
+        ]);
+        expect([where, (c.securityContext?.runAsUser as number) > 0]).toEqual([where, true]);
+        const tmp = c.volumeMounts?.find((m) => m.mountPath === '/tmp');
+        expect([where, tmp && spec.volumes?.find((v) => v.name === tmp.name)?.emptyDir !== undefined]).toEqual([where, true]);
+        expect([where, c.resources]).toEqual([where, expect.objectContaining({ requests: expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }) })]);
+        expect([where, Object.keys(c).filter((k) => k.endsWith('Probe')).sort()]).toEqual([where, expect.arrayContaining(['livenessProbe', 'readinessProbe'])]);
+      }
+    }
+  });
+});
+
+describe('the CRD', () => {
+  it('in charts/userforge/crds is byte-identical to k8s/crds (copy it again after `npm run k8s:generate`)', () => {
+    const source = path.join(REPO_ROOT, 'k8s', 'crds');
+    const copy = path.join(CHART, 'crds');
+    expect(fs.readdirSync(copy).sort()).toEqual(fs.readdirSync(source).sort());
+    for (const file of fs.readdirSync(source)) {
+      expect([file, fs.readFileSync(path.join(copy, file)).equals(fs.readFileSync(path.join(source, file)))]).toEqual([file, true]);
+    }
+  });
+
+  it('is installed by helm (rendered with --include-crds)', () => {
+    const text = renderText();
+    expect(text).not.toContain('kind: CustomResourceDefinition');
+    const withCrds = helm(['template', 'userforge', CHART, '--include-crds']);
+    expect(withCrds.code).toBe(0);
+    expect(withCrds.out).toContain('name: usergenerationjobs.userforge.io');
+  });
+});
+
+describe('the operator', () => {
+  const rbacKinds = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
+  /** What RBAC grants: kind, name, namespace, rules, roleRef and subjects (labels and comments aside). */
+  const grants = (objects: K8sObject[]) =>
+    objects
+      .filter((o) => rbacKinds.includes(o.kind))
+      .map((o) => ({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, rules: o.rules, roleRef: o.roleRef, subjects: o.subjects }))
+      .sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
+
+  it('gets exactly the RBAC of k8s/rbac/operator.yaml when released as `userforge` into `userforge`', () => {
+    const reference = yaml.loadAll(fs.readFileSync(path.join(REPO_ROOT, 'k8s', 'rbac', 'operator.yaml'), 'utf8')) as K8sObject[];
+    // helm template leaves namespaced objects' namespace to `helm install`; the reference names it.
+    const rendered = render({ release: 'userforge', namespace: 'userforge' }).map((o) =>
+      ['ClusterRole', 'ClusterRoleBinding'].includes(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: 'userforge' } },
+    );
+    expect(grants(rendered)).toEqual(grants(reference));
+  });
+
+  it('is granted the consumer Deployment and the Lease it is told to use, in its release namespace', () => {
+    const objects = render({ release: 'demo', namespace: 'team-a' });
+    const deployment = find(objects, 'Deployment', 'demo-userforge-operator');
+    const env = Object.fromEntries((podSpec(deployment).containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      CONSUMER_DEPLOYMENT: 'demo-userforge-consumer',
+      CONSUMER_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } },
+      LEASE_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } },
+      LEASE_NAME: 'demo-userforge-operator',
+      POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
+    find(objects, 'Deployment', env.CONSUMER_DEPLOYMENT as string);
+    expect(podSpec(deployment).serviceAccountName).toBe('demo-userforge-operator');
+    expect((deployment.spec as { replicas: number }).replicas).toBe(2);
+    const role = find(objects, 'Role', 'demo-userforge-operator') as K8sObject & { rules: { resources: string[]; resourceNames?: string[] }[] };
+    expect(role.rules.find((r) => r.resources.includes('deployments/scale'))?.resourceNames).toEqual(['demo-userforge-consumer']);
+    expect(role.rules.find((r) => r.resources.includes('leases') && r.resourceNames)?.resourceNames).toEqual(['demo-userforge-operator']);
+    for (const kind of ['RoleBinding', 'ClusterRoleBinding']) {
+      expect((find(objects, kind, 'demo-userforge-operator') as K8sObject & { subjects: unknown[] }).subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'demo-userforge-operator', namespace: 'team-a' },
+      ]);
+    }
+  });
+
+  it('owns the consumer count: the consumer Deployment leaves `replicas` to it (and has it when the operator is off)', () => {
+    const spec = (objects: K8sObject[]) => find(objects, 'Deployment', 'userforge-consumer').spec as { replicas?: number };
+    expect(spec(render()).replicas).toBeUndefined();
+    expect(spec(render({ set: ['operator.enabled=false', 'consumer.replicaCount=3'] })).replicas).toBe(3);
+  });
+});
+
+describe('the Ingress', () => {
+  it('serves the dashboard at / and the API at /v1 and /openapi.json on one host, with SSE-friendly proxying for the API only', () => {
+    const objects = render();
+    const api = find(objects, 'Ingress', 'userforge-api') as K8sObject & { spec: { ingressClassName: string; rules: { host: string; http: { paths: { path: string; backend: { service: { name: string } } }[] } }[] } };
+    const dashboard = find(objects, 'Ingress', 'userforge-dashboard') as typeof api;
+    expect(api.spec.ingressClassName).toBe('nginx');
+    expect(dashboard.spec.rules[0]!.host).toBe(api.spec.rules[0]!.host);
+    expect(api.spec.rules[0]!.http.paths.map((p) => [p.path, p.backend.service.name])).toEqual(
+      expect.arrayContaining([['/v1', 'userforge-api'], ['/openapi.json', 'userforge-api']]),
+    );
+    expect(dashboard.spec.rules[0]!.http.paths.map((p) => [p.path, p.backend.service.name])).toEqual([['/', 'userforge-dashboard']]);
+    expect(api.metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/proxy-buffering': 'off',
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600',
+      'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600',
+    });
+    expect(dashboard.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-buffering']).toBeUndefined();
+  });
+});
+
+describe('secrets', () => {
+  const apiEnv = (objects: K8sObject[]) =>
+    Object.fromEntries((podSpec(find(objects, 'Deployment', 'userforge-api')).containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+
+  it('MongoDB and Redis URLs come from Secrets: the chart’s own, or existing ones', () => {
+    const own = render();
+    expect(apiEnv(own)).toMatchObject({
+      MONGO_URL: { secretKeyRef: { name: 'userforge-connections', key: 'mongodb-url' } },
+      REDIS_URL: { secretKeyRef: { name: 'userforge-connections', key: 'redis-url' } },
+    });
+    expect(Object.keys((find(own, 'Secret', 'userforge-connections') as K8sObject & { stringData: object }).stringData).sort()).toEqual(['mongodb-url', 'redis-url']);
+    const existing = render({ set: ['mongodb.existingSecret=servers', 'mongodb.existingSecretKey=mongo', 'redis.existingSecret=servers', 'redis.existingSecretKey=redis'] });
+    expect(apiEnv(existing)).toMatchObject({
+      MONGO_URL: { secretKeyRef: { name: 'servers', key: 'mongo' } },
+      REDIS_URL: { secretKeyRef: { name: 'servers', key: 'redis' } },
+    });
+    expect(existing.filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+
+  it('the API key, when on, comes from an existing Secret or one the chart generates', () => {
+    expect(apiEnv(render()).API_KEY).toBeUndefined();
+    const generated = render({ set: ['apiKey.enabled=true'] });
+    expect(apiEnv(generated).API_KEY).toEqual({ secretKeyRef: { name: 'userforge-api-key', key: 'api-key' } });
+    const secret = find(generated, 'Secret', 'userforge-api-key') as K8sObject & { data: Record<string, string> };
+    expect(Buffer.from(secret.data['api-key']!, 'base64').toString().length).toBeGreaterThanOrEqual(16);
+    const existing = render({ set: ['apiKey.enabled=true', 'apiKey.existingSecret=mine', 'apiKey.existingSecretKey=token'] });
+    expect(apiEnv(existing).API_KEY).toEqual({ secretKeyRef: { name: 'mine', key: 'token' } });
+    expect(existing.find((o) => o.metadata.name === 'userforge-api-key')).toBeUndefined();
+  });
+});
+
+describe('values', () => {
+  const valuesText = fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8');
+
+  it('every value in values.yaml has a comment above it (helm-docs style `# --`)', () => {
+    const lines = valuesText.split('\n');
+    const uncommented: string[] = [];
+    // Keys above this one, by indentation. A documented key whose value is a map (`resources`,
+    // `affinity`) holds content, not more values: its nested keys need no comment of their own.
+    const parents: { indent: number; documented: boolean }[] = [];
+    lines.forEach((line, i) => {
+      const m = /^(\s*)([^\s#-][^:]*):(?:\s|$)/.exec(line);
+      if (!m) return;
+      const indent = m[1]!.length;
+      while (parents.length && parents[parents.length - 1]!.indent >= indent) parents.pop();
+      const comment: string[] = [];
+      for (let j = i - 1; j >= 0 && lines[j]!.trim().startsWith('#'); j--) comment.unshift(lines[j]!.trim());
+      const documented = comment.some((c) => c.startsWith('# -- '));
+      const next = lines.slice(i + 1).find((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+      // A group: nothing after the colon and a nested map below (a list below is a value).
+      const isGroup = line.slice(m[0].length).trim() === '' && next !== undefined && next.search(/\S/) > indent && !next.trim().startsWith('-');
+      if (!documented && !isGroup && !parents.some((p) => p.documented)) uncommented.push(`${i + 1}: ${line.trim()}`);
+      parents.push({ indent, documented });
+    });
+    expect(uncommented).toEqual([]);
+  });
+
+  it('values.schema.json rejects unknown keys at every level and wrong types', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as object;
+    const open: string[] = [];
+    const walk = (node: unknown, where: string) => {
+      if (!node || typeof node !== 'object') return;
+      const n = node as Record<string, unknown>;
+      if (n.properties && n.additionalProperties !== false) open.push(where);
+      for (const [k, v] of Object.entries(n)) walk(v, `${where}/${k}`);
+    };
+    walk(schema, '');
+    expect(open).toEqual([]);
+    for (const set of ['unknown=1', 'api.unknown=1', 'api.resources.requests.gpu=1', 'networkPolicy.egress.kafka.extra=1']) {
+      const r = helm(['template', 'x', CHART, '--set', set]);
+      expect([set, r.code, r.err]).toEqual([set, 1, expect.stringContaining('not allowed')]);
+    }
+    for (const set of ['api.port=http', 'operator.enabled=maybe', 'kafka.partitions=0', 'api.logLevel=loud']) {
+      const r = helm(['template', 'x', CHART, '--set', set]);
+      expect([set, r.code]).toEqual([set, 1]);
+    }
+  });
+});

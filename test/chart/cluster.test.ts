@@ -1,0 +1,133 @@
+/**
+ * The chart against the test suite's real kube-apiserver (test/global-setup.ts): every rendered
+ * object passes a server-side dry run in a namespace that enforces the `restricted` Pod Security
+ * Standard, and the operator's rendered RBAC, applied for real, allows what the operator does and
+ * nothing more.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { REPO_ROOT } from '../../scripts/stack/settings';
+import { testKube } from '../env';
+import { CHART, VALUES_FILES, render, renderText, type K8sObject } from './helm';
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+function kubectl(args: string[], input?: string): Run {
+  const kube = testKube();
+  const r = spawnSync(kube.kubectl, ['--kubeconfig', kube.kubeconfig, ...args], { input, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? 1, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+
+function mustOk(r: Run, what: string): string {
+  if (r.code !== 0) throw new Error(`kubectl ${what} failed (${r.code}):\n${r.err || r.out}`);
+  return r.out;
+}
+
+const RUN = `${process.pid}`;
+const namespaces: string[] = [];
+const clusterObjects: string[] = [];
+
+/** A namespace whose pods must meet the `restricted` Pod Security Standard (and warnings say so for workloads). */
+function restrictedNamespace(name: string): string {
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } } };
+  mustOk(kubectl(['apply', '-f', '-'], yaml.dump(ns)), `create namespace ${name}`);
+  namespaces.push(name);
+  return name;
+}
+
+beforeAll(() => {
+  // The CRD from the chart's crds/ (Helm installs it before the templates); cluster-wide and
+  // idempotent, like operator/test/harness.ts installs the same bytes.
+  const crd = path.join(CHART, 'crds', 'userforge.io_usergenerationjobs.yaml');
+  mustOk(kubectl(['apply', '--server-side', '--force-conflicts', '-f', crd]), 'apply the CRD');
+  mustOk(kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/usergenerationjobs.userforge.io']), 'wait for the CRD');
+});
+
+afterAll(() => {
+  for (const name of clusterObjects) kubectl(['delete', name, '--ignore-not-found', '--wait=false']);
+  for (const ns of namespaces) kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+});
+
+it('the restricted namespaces do refuse a pod that runs as root with its defaults (so the dry runs below prove something)', () => {
+  const ns = restrictedNamespace(`chart-psa-${RUN}`);
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'as-root' }, spec: { containers: [{ name: 'c', image: 'userforge/api:test' }] } };
+  const r = kubectl(['apply', '--dry-run=server', '--namespace', ns, '-f', '-'], yaml.dump(pod));
+  expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: expect.stringContaining('violates PodSecurity "restricted') });
+});
+
+describe.each(VALUES_FILES.map((f, i) => [path.relative(CHART, f), f, i] as const))('with %s', (_name, valuesFile, i) => {
+  it('every rendered object passes a server-side dry run, pods within the restricted Pod Security Standard', () => {
+    const ns = restrictedNamespace(`chart-dry-run-${i}-${RUN}`);
+    const manifest = renderText({ release: 'userforge', namespace: ns, valuesFile });
+    const r = kubectl(['apply', '--dry-run=server', '--namespace', ns, '-f', '-'], manifest);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: expect.not.stringContaining('PodSecurity') });
+    expect(r.err).not.toMatch(/warning/i);
+    const kinds = yaml.loadAll(manifest).filter(Boolean).length;
+    expect(r.out.trim().split('\n')).toHaveLength(kinds);
+    expect(r.out).not.toContain('unchanged');
+  });
+});
+
+it('a sample UserGenerationJob is valid against the chart’s CRD (server-side dry run)', () => {
+  const ns = restrictedNamespace(`chart-sample-${RUN}`);
+  const sample = path.join(REPO_ROOT, 'k8s', 'samples', 'user-generation-job.yaml');
+  expect(mustOk(kubectl(['apply', '--dry-run=server', '--namespace', ns, '-f', sample]), 'dry-run the sample')).toContain('created (server dry run)');
+});
+
+describe("the operator's RBAC, applied for real", () => {
+  const release = `rbac${RUN}`;
+  let ns = '';
+  const sa = `${release}-userforge-operator`;
+  const can = (args: string[], namespace = ns) =>
+    kubectl(['auth', 'can-i', ...args, '--namespace', namespace, `--as=system:serviceaccount:${ns}:${sa}`]).out.trim();
+
+  beforeAll(() => {
+    ns = restrictedNamespace(`chart-rbac-${RUN}`);
+    const rbac = render({ release, namespace: ns }).filter((o: K8sObject) => ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind));
+    expect(rbac).toHaveLength(5);
+    for (const o of rbac) if (o.kind.startsWith('Cluster')) clusterObjects.push(`${o.kind.toLowerCase()}/${o.metadata.name}`);
+    mustOk(kubectl(['apply', '--namespace', ns, '-f', '-'], rbac.map((o) => yaml.dump(o)).join('---\n')), 'apply the RBAC');
+  });
+
+  it('allows what the operator does', () => {
+    const consumer = `deployments.apps/${release}-userforge-consumer`;
+    const lease = `leases.coordination.k8s.io/${release}-userforge-operator`;
+    const allowed: [string[], string?][] = [
+      ...['get', 'list', 'watch', 'patch', 'delete'].map((verb): [string[], string] => [[verb, 'usergenerationjobs.userforge.io'], 'elsewhere']),
+      [['list', 'usergenerationjobs.userforge.io', '--all-namespaces']],
+      [['watch', 'usergenerationjobs.userforge.io', '--all-namespaces']],
+      [['patch', 'usergenerationjobs.userforge.io', '--subresource=status'], 'elsewhere'],
+      [['create', 'events'], 'elsewhere'],
+      [['get', consumer, '--subresource=scale']],
+      [['patch', consumer, '--subresource=scale']],
+      [['create', 'leases.coordination.k8s.io']],
+      [['get', lease]],
+      [['update', lease]],
+    ];
+    for (const [args, where] of allowed) expect([args.join(' '), can(args, where ?? ns)]).toEqual([args.join(' '), 'yes']);
+  });
+
+  it('and nothing more', () => {
+    const consumer = `deployments.apps/${release}-userforge-consumer`;
+    const denied: [string[], string?][] = [
+      [['create', 'usergenerationjobs.userforge.io']],
+      [['update', 'usergenerationjobs.userforge.io']],
+      [['get', 'secrets']],
+      [['list', 'pods']],
+      [['patch', consumer]],
+      [['delete', consumer]],
+      [['patch', 'deployments.apps/someone-else', '--subresource=scale']],
+      [['patch', consumer, '--subresource=scale'], 'elsewhere'],
+      [['update', 'leases.coordination.k8s.io/someone-elses-lease']],
+      [['delete', `leases.coordination.k8s.io/${release}-userforge-operator`]],
+      [['create', 'leases.coordination.k8s.io'], 'elsewhere'],
+      [['update', 'customresourcedefinitions.apiextensions.k8s.io']],
+    ];
+    for (const [args, where] of denied) expect([args.join(' '), where ?? ns, can(args, where ?? ns)]).toEqual([args.join(' '), where ?? ns, 'no']);
+  });
+});

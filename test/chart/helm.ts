@@ -1,0 +1,109 @@
+/** Helm and the rendered chart, for the tests under test/chart. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { REPO_ROOT, loadStackSettings } from '../../scripts/stack/settings';
+
+export const CHART = path.join(REPO_ROOT, 'charts', 'userforge');
+
+/** The chart's values files: the defaults and every example under ci/ (each is linted, rendered and dry-run). */
+export const VALUES_FILES = [
+  path.join(CHART, 'values.yaml'),
+  ...fs
+    .readdirSync(path.join(CHART, 'ci'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => path.join(CHART, 'ci', f)),
+];
+
+/**
+ * The Helm binary `stack:provision -- --kube` builds (scripts/stack/kube/provision.ts, provisionHelm):
+ * `<USERFORGE_CACHE_DIR>/helm-v<USERFORGE_HELM_VERSION>/bin/helm`. Missing, the tests fail with how
+ * to get it rather than skip.
+ */
+export function helmBinary(): string {
+  const s = loadStackSettings();
+  const bin = path.join(s.USERFORGE_CACHE_DIR, `helm-v${s.USERFORGE_HELM_VERSION}`, 'bin', 'helm');
+  if (!fs.existsSync(bin)) {
+    throw new Error(
+      `Helm v${s.USERFORGE_HELM_VERSION} is not built: ${bin} is missing. Build it with ` +
+        '`npm run stack:provision -- --kube` (scripts/bootstrap.sh does), then run the chart tests again.',
+    );
+  }
+  return bin;
+}
+
+export interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+export function helm(args: string[]): Run {
+  const r = spawnSync(helmBinary(), args, { encoding: 'utf8', timeout: 120_000, cwd: REPO_ROOT });
+  return { code: r.status ?? 1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+}
+
+export function mustOk(r: Run, what: string): string {
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}):\n${r.err || r.out}`);
+  return r.out;
+}
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export interface RenderOptions {
+  release?: string;
+  namespace?: string;
+  valuesFile?: string;
+  set?: string[];
+}
+
+/** `helm template` of the chart: the manifest as text. */
+export function renderText({ release = 'userforge', namespace = 'userforge', valuesFile, set = [] }: RenderOptions = {}): string {
+  const args = ['template', release, CHART, '--namespace', namespace];
+  if (valuesFile) args.push('--values', valuesFile);
+  for (const s of set) args.push('--set', s);
+  return mustOk(helm(args), `helm ${args.join(' ')}`);
+}
+
+/** `helm template` of the chart: the objects. */
+export function render(options: RenderOptions = {}): K8sObject[] {
+  return yaml.loadAll(renderText(options)).filter((d): d is K8sObject => !!d && typeof d === 'object');
+}
+
+export const find = (objects: K8sObject[], kind: string, name: string): K8sObject => {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} in ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return found;
+};
+
+interface Container {
+  name: string;
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  securityContext?: Record<string, unknown>;
+  volumeMounts?: { name: string; mountPath: string }[];
+  [field: string]: unknown;
+}
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  securityContext?: Record<string, unknown>;
+  volumes?: { name: string; emptyDir?: unknown }[];
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  [field: string]: unknown;
+}
+
+/** The pod template of a workload. */
+export function podSpec(o: K8sObject): PodSpec {
+  return (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+}
+
+export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
