@@ -6,8 +6,9 @@ import type { Connection } from 'mongoose';
  * created deliberately at start-up by each repository's `ensureIndexes`, not lazily per model.
  */
 export async function connectMongo(url: string, opts: { maxPoolSize?: number; appName?: string } = {}): Promise<Connection> {
-  // Loaded on first use, so a process that only needs the driver (connectMongoClient) never loads it.
-  const { default: mongoose } = await import('mongoose');
+  // Required on first use, so a process that only needs the driver (connectMongoClient) never loads it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mongoose = require('mongoose') as typeof import('mongoose');
   const conn = mongoose.createConnection(url, {
     maxPoolSize: opts.maxPoolSize ?? 20,
     appName: opts.appName,
