@@ -30,6 +30,10 @@ COPY dashboard/package.json dashboard/
 # Every dependency, dev included, for the builds. No install scripts: esbuild and swc ship their
 # binaries as optional packages and need none.
 FROM manifests AS deps
+# Unset unless given: an npm registry mirror, and a CA file (mounted into the build) for a network
+# behind a TLS-inspecting proxy; the proxy variables pass on their own.
+ARG npm_config_registry
+ARG NODE_EXTRA_CA_CERTS
 RUN --mount=type=cache,target=/var/cache/npm npm ci --cache /var/cache/npm --ignore-scripts --no-audit --no-fund
 
 # ---------------------------------------------------------------------------------------------
@@ -57,6 +61,8 @@ RUN NODE_ENV=production npm run build --workspace @userforge/dashboard
 # workspace packages themselves are inside the bundles, so their node_modules links go, and so do
 # type declarations and source maps, which Node never loads (about a third of the bytes).
 FROM manifests AS prod-deps
+ARG npm_config_registry
+ARG NODE_EXTRA_CA_CERTS
 RUN --mount=type=cache,target=/var/cache/npm npm ci --cache /var/cache/npm --omit=dev --ignore-scripts --no-audit --no-fund \
       --workspace packages/contracts --workspace packages/platform --workspace packages/jobs \
       --workspace packages/users --workspace services/api --workspace services/consumer --workspace operator \

@@ -26,8 +26,24 @@ command -v chromium > /dev/null 2>&1 || missing+=(chromium)
 # etcd for the Kubernetes control plane (`stack:up -- --kube`, and the tests); policy-rc.d below keeps a system etcd from starting.
 command -v etcd > /dev/null 2>&1 || missing+=(etcd-server)
 command -v openssl > /dev/null 2>&1 || missing+=(openssl)
+# The single-node cluster (`npm run cluster:up`): containerd and runc run its pods, the CNI plugins
+# wire them, iptables carries kube-proxy's Services; gcc, buildah and busybox-static make its local
+# images (nothing is pulled). policy-rc.d below keeps a system containerd from starting.
+command -v containerd > /dev/null 2>&1 || missing+=(containerd)
+command -v runc > /dev/null 2>&1 || missing+=(runc)
+[ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || missing+=(containernetworking-plugins)
+command -v iptables > /dev/null 2>&1 || missing+=(iptables)
+command -v gcc > /dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v buildah > /dev/null 2>&1 || missing+=(buildah)
+command -v busybox > /dev/null 2>&1 || missing+=(busybox-static)
 # schemathesis (the API fuzzer of the test suite) runs in a Python virtual environment.
 python3 -m venv --help > /dev/null 2>&1 || missing+=(python3-venv)
+# The app images (`npm run images:build`) are built without a Docker engine or a registry: buildah
+# builds the Dockerfile (its native overlay driver works as root, so no fuse-overlayfs or uidmap),
+# debootstrap makes the local Debian bases it builds from, and the image tests start them with runc.
+command -v buildah > /dev/null 2>&1 || missing+=(buildah)
+command -v debootstrap > /dev/null 2>&1 || missing+=(debootstrap)
+command -v runc > /dev/null 2>&1 || missing+=(runc)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo > /dev/null 2>&1; then
     say "error: missing Debian packages: ${missing[*]} (run as root or install them yourself)"; exit 1
@@ -43,6 +59,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [[ " ${missing[*]} " == *" etcd-server "* ]] && command -v systemctl > /dev/null 2>&1; then
     $SUDO systemctl disable etcd > /dev/null 2>&1 || true
   fi
+  if [[ " ${missing[*]} " == *" containerd "* ]] && command -v systemctl > /dev/null 2>&1; then
+    $SUDO systemctl disable containerd > /dev/null 2>&1 || true
+  fi
 fi
 
 # npm ci only when the lockfile changed since the last install.
@@ -55,7 +74,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
 fi
 
 npx --no-install tsx scripts/stack/cli.ts provision
-# Kubernetes (built once from the Go module proxy: 10-18 minutes on 2 cores) and Helm: CI's tests start a control plane.
+# Kubernetes (built once from the Go module proxy: 10-18 minutes on 2 cores), Helm, helm-docs and Skaffold
+# (about 7 minutes more on idle cores): CI's tests start a control plane, check the chart README and validate skaffold.yaml.
 npx --no-install tsx scripts/stack/cli.ts provision --kube
 npx --no-install tsx scripts/fuzz/provision.ts
 say "ready"

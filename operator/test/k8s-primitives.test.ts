@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { backoffMs } from '@userforge/platform';
 import { WATCH_BACKOFF } from '../src/k8s/informer';
-import { microTime } from '../src/k8s/client';
+import { microTime, statusMergePatch } from '../src/k8s/client';
 import { canAcquire } from '../src/k8s/lease';
 import { loadKubeConnection } from '../src/k8s/rest';
 import { WorkQueue } from '../src/k8s/work-queue';
@@ -90,5 +90,15 @@ describe('the REST client', () => {
     expect(conn.server).toBe('https://127.0.0.1:6443');
     expect(conn.ca?.toString()).toBe('CA');
     expect(conn.token?.()).toBe('secret');
+  });
+});
+
+describe('statusMergePatch', () => {
+  it('deletes (null) every status field the new status lacks, and keeps the ones it has', () => {
+    const patch = statusMergePatch({ state: 'Succeeded', usersStored: 10, conditions: [] });
+    expect(patch).toMatchObject({ state: 'Succeeded', usersStored: 10, conditions: [], etaSeconds: null, jobId: null });
+    expect(Object.keys(patch).sort()).toEqual(
+      ['chunksDone', 'chunksTotal', 'completionTime', 'conditions', 'etaSeconds', 'jobId', 'observedGeneration', 'progress', 'startTime', 'state', 'usersPerSec', 'usersStored'],
+    );
   });
 });

@@ -99,6 +99,8 @@ describe('UserGenerationJob operator (real API server)', () => {
     expect(seen).toEqual(['Accepted', 'Running', 'Succeeded']);
     expect(done!.status).toMatchObject({ usersStored: 50_000, chunksDone: 5, chunksTotal: 5, progress: '100%', jobId: jobIdFor(done!.metadata.uid) });
     expect(done!.status?.conditions?.find((c) => c.type === 'Running')?.status).toBe('False');
+    // Finished: no ETA left behind by the running status (a merge patch keeps what it omits).
+    expect(done!.status).not.toHaveProperty('etaSeconds');
     expect(await usersOfJob(MONGO_URL, done!.status!.jobId!)).toEqual({ users: 50_000, emails: 50_000, ids: 50_000 });
     expect(peakReplicas).toBe(3);
     await waitUntil(async () => replicasOf(kube, ns), (n) => n === 1, 30_000);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { checkHttp } from './health';
 import { installedKubernetes } from './kube/provision';
 import { kubeconfigPath } from './kube/servers';
-import type { ProcessDef } from './servers';
+import { serverDefs, type ProcessDef, type ServerName } from './servers';
 import { REPO_ROOT, type StackSettings } from './settings';
 
 /** The platform's own processes, by the names `npm start <app>` takes. */
@@ -126,4 +126,14 @@ function appProcessDefs(s: StackSettings): ProcessDef[] {
         health: () => checkHttp(`http://127.0.0.1:${i.port}/healthz`),
       };
     });
+}
+
+/**
+ * The servers asked for and, with `withApps`, the apps that go with them: the operator comes with
+ * `kube` whether it is in the settings or asked for by `--kube`.
+ */
+export function stackDefs(settings: StackSettings, servers: readonly ServerName[], withApps: boolean): ProcessDef[] {
+  const s = { ...settings, USERFORGE_STACK_SERVERS: [...servers] };
+  const defined = serverDefs(s, servers, appScrapeTargets(s));
+  return withApps ? [...defined, ...appDefs(s)] : defined;
 }

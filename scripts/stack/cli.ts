@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '@userforge/platform';
-import { appDefs, appScrapeTargets } from './apps';
+import { clusterPaths, loadClusterSettings } from '../cluster/settings';
+import { appDefs, stackDefs } from './apps';
 import { provisionEtcd, provisionHelm, provisionKubernetes, provisionOpenssl } from './kube/provision';
 import { kubeconfigPath } from './kube/servers';
-import { ProvisionError, provisionFerretDb, provisionKafka, provisionPrometheus, provisionRedis } from './provision';
+import { provisionHelmDocs, provisionSkaffold } from './kube/tools';
+import { provisionFerretDb, provisionKafka, provisionPrometheus, provisionRedis } from './provision';
 import { SERVER_NAMES, serverDefs, type ServerName } from './servers';
 import { loadStackSettings, stackPaths, type StackSettings } from './settings';
+import { runCli } from './run-cli';
 import { StackError, down, reset, status, up, type ProcessStatus } from './stack';
 
 const USAGE = `usage: stack <provision|up|status|down|reset> [--apps] [--kube]
@@ -30,11 +32,6 @@ function printTable(rows: ProcessStatus[]): void {
   }
 }
 
-function defs(s: StackSettings, servers: readonly ServerName[], withApps: boolean) {
-  const defined = serverDefs(s, servers, appScrapeTargets(s));
-  return withApps ? [...defined, ...appDefs(s)] : defined;
-}
-
 const printKubeconfig = (s: StackSettings) => log(`kubeconfig: ${kubeconfigPath(s)}  (kubectl --kubeconfig ${kubeconfigPath(s)} get ns)`);
 
 async function main(argv: string[]): Promise<number> {
@@ -56,11 +53,13 @@ async function main(argv: string[]): Promise<number> {
         const kube = provisionKubernetes(s, log);
         log(`Kubernetes v${kube.version}: ${path.dirname(kube.bin('kubectl'))}`);
         log(`Helm: ${provisionHelm(s, log)}`);
+        log(`helm-docs: ${provisionHelmDocs(s, log)}`);
+        log(`Skaffold: ${provisionSkaffold(s, log)}`);
       }
       log(`artefacts ready in ${s.USERFORGE_CACHE_DIR}`);
       return 0;
     case 'up': {
-      await up(s, defs(s, servers, withApps), log);
+      await up(s, stackDefs(s, servers, withApps), log);
       log(`all up. logs: ${paths.logs}`);
       if (withKube) printKubeconfig(s);
       return 0;
@@ -71,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       const started = (rows: ProcessStatus[]) =>
         rows.filter((a) => a.state !== 'stopped' || fs.existsSync(path.join(paths.run, `${a.name}.pid`)));
       const kube = withKube ? [] : started(await status(s, serverDefs(s, ['kube'])));
-      const apps = started(await status(s, appDefs(s)));
+      const apps = started(await status(s, appDefs({ ...s, USERFORGE_STACK_SERVERS: [...SERVER_NAMES] })));
       const rows = [...requested, ...kube, ...apps];
       printTable(rows);
       console.log(`logs: ${paths.logs}`);
@@ -80,26 +79,23 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'down':
       // Everything this stack may have started, whatever `up` was asked for.
-      await down(s, defs(s, SERVER_NAMES, true), log);
+      await down(s, stackDefs(s, SERVER_NAMES, true), log);
       log('stopped; data kept (npm run stack:reset deletes it)');
       return 0;
-    case 'reset':
-      await reset(s, defs(s, SERVER_NAMES, true), log);
+    case 'reset': {
+      // The node of `npm run cluster:up` keeps its state (and, while up, live mounts) under the
+      // stack directory; deleting it under a running kubelet would leave the host half changed.
+      const cluster = clusterPaths(loadClusterSettings());
+      if (cluster.root.startsWith(paths.root + path.sep) && fs.existsSync(cluster.hostRecord)) {
+        throw new StackError(`the cluster of \`npm run cluster:up\` is not down (${cluster.hostRecord} exists): run \`npm run cluster:down\` first`);
+      }
+      await reset(s, stackDefs(s, SERVER_NAMES, true), log);
       return 0;
+    }
     default:
       console.error(USAGE);
       return 2;
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof StackError || err instanceof ProvisionError || err instanceof ConfigError) {
-      console.error(`[stack] error: ${err.message}`);
-    } else {
-      console.error(err);
-    }
-    process.exit(1);
-  },
-);
+runCli('stack', () => main(process.argv.slice(2)));

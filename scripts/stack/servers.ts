@@ -5,6 +5,7 @@ import path from 'node:path';
 import { checkHttp, checkKafka, checkMongo, checkPostgres, checkRedis } from './health';
 import { kubeServerDefs } from './kube/servers';
 import type { Launch } from './procs';
+import { kafkaListeners, mongoPodForwarder, podScrapeJob, redisBind } from './pod-access';
 import { provisionFerretDb, provisionKafka, provisionPostgres, provisionPrometheus, provisionRedis } from './provision';
 import { stackPaths, type StackSettings } from './settings';
 
@@ -47,7 +48,10 @@ function postgres(s: StackSettings): ProcessDef {
     ports: [s.USERFORGE_POSTGRES_PORT],
     portVars: ['USERFORGE_POSTGRES_PORT'],
     marker: dataDir,
-    startTimeoutMs: 30_000,
+    // After an unclean stop PostgreSQL replays its write-ahead log (up to max_wal_size, 16 GB, below)
+    // before it accepts connections: after a killed 1M-user load that took over a minute here.
+    // A server that exits still fails at once (waitFor checks it is alive).
+    startTimeoutMs: 600_000,
     prepare(log) {
       bin = provisionPostgres();
       const user = postgresUser();
@@ -143,7 +147,7 @@ function redis(s: StackSettings): ProcessDef {
         conf,
         [
           `port ${s.USERFORGE_REDIS_PORT}`,
-          'bind 127.0.0.1',
+          redisBind(s),
           'protected-mode no',
           `dir ${dir}`,
           'save ""',
@@ -175,7 +179,6 @@ function kafka(s: StackSettings): ProcessDef {
     prepare(log) {
       const { libs, java } = provisionKafka(s, log);
       const cp = `${libs}/*`;
-      const port = s.USERFORGE_KAFKA_PORT;
       const ctl = s.USERFORGE_KAFKA_CONTROLLER_PORT;
       write(
         props,
@@ -183,11 +186,9 @@ function kafka(s: StackSettings): ProcessDef {
           'process.roles=broker,controller',
           'node.id=1',
           `controller.quorum.voters=1@127.0.0.1:${ctl}`,
-          `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${ctl}`,
-          `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+          ...kafkaListeners(s),
           'controller.listener.names=CONTROLLER',
           'inter.broker.listener.name=PLAINTEXT',
-          'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
           `log.dirs=${logDir}`,
           `num.partitions=${s.USERFORGE_KAFKA_PARTITIONS}`,
           // Topics are created explicitly by the platform, with the partition count it chooses.
@@ -246,7 +247,7 @@ function prometheus(s: StackSettings, scrapeTargets: Record<string, string[]>): 
       const jobs = Object.entries({ prometheus: [`127.0.0.1:${port}`], ...scrapeTargets })
         .map(([job, targets]) => `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`)
         .join('\n');
-      write(conf, `global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\nscrape_configs:\n${jobs}\n`);
+      write(conf, `global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\nscrape_configs:\n${jobs}\n${podScrapeJob(s)}`);
       return {
         cmd: bin,
         args: [
@@ -267,6 +268,7 @@ export function serverDefs(s: StackSettings, only: readonly ServerName[] = s.USE
   const defs: ProcessDef[] = [];
   if (only.includes('mongo') && s.USERFORGE_MONGO_BACKEND === 'pg') defs.push(postgres(s));
   if (only.includes('mongo')) defs.push(mongo(s));
+  if (only.includes('mongo') && s.USERFORGE_STACK_POD_ADDRESS) defs.push(mongoPodForwarder(s));
   if (only.includes('redis')) defs.push(redis(s));
   if (only.includes('kafka')) defs.push(kafka(s));
   if (only.includes('kube')) defs.push(...kubeServerDefs(s));

@@ -38,6 +38,16 @@ export const stackShape = {
   USERFORGE_FERRETDB_GOGC: env.int(400, 10, 10_000),
   USERFORGE_REDIS_PORT: env.port(6379),
   USERFORGE_PROMETHEUS_PORT: env.port(9090),
+  /**
+   * An address of this machine that pods reach (the cluster node's own, see scripts/cluster): when
+   * set, MongoDB-wire and Redis answer there too, and Kafka gets a second listener there, advertised
+   * at it. Empty: everything stays on 127.0.0.1.
+   */
+  USERFORGE_STACK_POD_ADDRESS: z.union([z.literal(''), z.ipv4()]).default(''),
+  /** Kafka's listener on USERFORGE_STACK_POD_ADDRESS (a listener needs a port of its own). */
+  USERFORGE_KAFKA_POD_PORT: env.port(9094),
+  /** A kubeconfig Prometheus discovers pods with (annotated `prometheus.io/scrape: "true"`); empty: none. */
+  USERFORGE_PROMETHEUS_KUBECONFIG: z.string().default(''),
   USERFORGE_API_PORT: env.port(9000),
   /** The dashboard's development server (`npm start dashboard`, `stack:up --apps`). */
   USERFORGE_DASHBOARD_PORT: env.port(4200),
@@ -51,6 +61,9 @@ export const stackShape = {
   USERFORGE_KUBERNETES_FALLBACK_VERSION: version('1.33.12'),
   /** Helm 3 built from its Go module; 3.18 is built on the same Kubernetes 1.33 client libraries. */
   USERFORGE_HELM_VERSION: version('3.18.6'),
+  /** helm-docs (the chart README's values table, `npm run chart:docs`) and Skaffold (`skaffold dev` on kind), built from their Go modules. */
+  USERFORGE_HELM_DOCS_VERSION: version('1.14.2'),
+  USERFORGE_SKAFFOLD_VERSION: version('2.16.1'),
   USERFORGE_ETCD_PORT: env.port(2379),
   USERFORGE_ETCD_PEER_PORT: env.port(2380),
   USERFORGE_KUBE_APISERVER_PORT: env.port(6443),

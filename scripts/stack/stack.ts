@@ -66,7 +66,7 @@ export async function up(s: StackSettings, defs: ProcessDef[], log: Log = () => 
       throw new StackError(`${(err as Error).message}\n--- last lines of ${f.log} ---\n${tail(f.log)}`);
     }
     result.push({ name: def.name, ports: def.ports, pid, state: 'healthy', detail: 'started' });
-    log(`${def.name}: healthy on port ${def.ports[0]}`);
+    log(`${def.name}: healthy${def.ports.length > 0 ? ` on port ${def.ports[0]}` : ''}`);
   }
   return result;
 }

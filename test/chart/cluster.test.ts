@@ -4,39 +4,18 @@
  * Standard, and the operator's rendered RBAC, applied for real, allows what the operator does and
  * nothing more.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../../scripts/stack/settings';
-import { testKube } from '../env';
-import { CHART, VALUES_FILES, render, renderText, type K8sObject } from './helm';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function kubectl(args: string[], input?: string): Run {
-  const kube = testKube();
-  const r = spawnSync(kube.kubectl, ['--kubeconfig', kube.kubeconfig, ...args], { input, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? 1, out: r.stdout ?? '', err: r.stderr ?? '' };
-}
-
-function mustOk(r: Run, what: string): string {
-  if (r.code !== 0) throw new Error(`kubectl ${what} failed (${r.code}):\n${r.err || r.out}`);
-  return r.out;
-}
+import { CHART, VALUES_FILES, createRestrictedNamespace, kubectl, mustOk, render, renderText, type K8sObject } from './helm';
 
 const RUN = `${process.pid}`;
 const namespaces: string[] = [];
 const clusterObjects: string[] = [];
 
-/** A namespace whose pods must meet the `restricted` Pod Security Standard (and warnings say so for workloads). */
+/** A restricted namespace, deleted after the file's tests. */
 function restrictedNamespace(name: string): string {
-  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } } };
-  mustOk(kubectl(['apply', '-f', '-'], yaml.dump(ns)), `create namespace ${name}`);
-  namespaces.push(name);
+  namespaces.push(createRestrictedNamespace(name));
   return name;
 }
 

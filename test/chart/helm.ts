@@ -4,12 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT, loadStackSettings } from '../../scripts/stack/settings';
+import { testKube } from '../env';
 
 export const CHART = path.join(REPO_ROOT, 'charts', 'userforge');
 
-/** The chart's values files: the defaults and every example under ci/ (each is linted, rendered and dry-run). */
+/** The chart's values files: the defaults, the dev and production examples, and every example under ci/ (each is linted, rendered and dry-run). */
 export const VALUES_FILES = [
   path.join(CHART, 'values.yaml'),
+  path.join(CHART, 'values-dev.yaml'),
+  path.join(CHART, 'values-production.yaml'),
   ...fs
     .readdirSync(path.join(CHART, 'ci'))
     .filter((f) => f.endsWith('.yaml'))
@@ -45,6 +48,20 @@ export function helm(args: string[]): Run {
   return { code: r.status ?? 1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
+/** kubectl of the test suite's control plane (test/global-setup.ts), with its admin kubeconfig. */
+export function kubectl(args: string[], input?: string): Run {
+  const kube = testKube();
+  const r = spawnSync(kube.kubectl, ['--kubeconfig', kube.kubeconfig, ...args], { input, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? 1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+}
+
+/** A namespace whose pods must meet the `restricted` Pod Security Standard (and warnings say so for workloads). */
+export function createRestrictedNamespace(name: string): string {
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } } };
+  mustOk(kubectl(['apply', '-f', '-'], yaml.dump(ns)), `create namespace ${name}`);
+  return name;
+}
+
 export function mustOk(r: Run, what: string): string {
   if (r.code !== 0) throw new Error(`${what} failed (${r.code}):\n${r.err || r.out}`);
   return r.out;
@@ -62,13 +79,16 @@ export interface RenderOptions {
   namespace?: string;
   valuesFile?: string;
   set?: string[];
+  /** Extra API versions the render assumes the cluster serves (`--api-versions`, e.g. `monitoring.coreos.com/v1`). */
+  apiVersions?: string[];
 }
 
 /** `helm template` of the chart: the manifest as text. */
-export function renderText({ release = 'userforge', namespace = 'userforge', valuesFile, set = [] }: RenderOptions = {}): string {
+export function renderText({ release = 'userforge', namespace = 'userforge', valuesFile, set = [], apiVersions = [] }: RenderOptions = {}): string {
   const args = ['template', release, CHART, '--namespace', namespace];
   if (valuesFile) args.push('--values', valuesFile);
   for (const s of set) args.push('--set', s);
+  for (const v of apiVersions) args.push('--api-versions', v);
   return mustOk(helm(args), `helm ${args.join(' ')}`);
 }
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { isOurProcess, readPid } from '../../scripts/stack/procs';
-import { serverDefs } from '../../scripts/stack/servers';
+import { stackDefs } from '../../scripts/stack/apps';
+import { serverDefs, type ServerName } from '../../scripts/stack/servers';
 import { REPO_ROOT, stackPaths, type StackSettings } from '../../scripts/stack/settings';
 import { StackError, down, reset, status, up } from '../../scripts/stack/stack';
 import { isolatedSettings } from '../../scripts/stack/isolated';
@@ -105,5 +106,19 @@ describe('local stack lifecycle (Redis and Prometheus, isolated)', () => {
     expect(fs.existsSync(path.join(stackPaths(settings).data, 'redis'))).toBe(true);
     await cli(settings, 'reset');
     expect(fs.existsSync(stackPaths(settings).root)).toBe(false);
+  });
+});
+
+describe('which processes `stack:up` starts', () => {
+  it('with --kube and --apps: the control plane and the operator, even when the settings list no kube', async () => {
+    const settings: StackSettings = { ...(await isolatedSettings('defs')), USERFORGE_STACK_SERVERS: ['mongo', 'redis', 'kafka'] };
+    const names = (servers: ServerName[]) => stackDefs(settings, servers, true).map((d) => d.name);
+    expect(names(['mongo', 'redis', 'kafka', 'kube'])).toEqual(
+      expect.arrayContaining(['etcd', 'kube-apiserver', 'kube-controller-manager', 'api', 'consumer-1', 'operator']),
+    );
+    const without = names(['mongo', 'redis', 'kafka']);
+    expect(without).toContain('api');
+    expect(without).not.toContain('operator');
+    expect(without).not.toContain('kube-apiserver');
   });
 });

@@ -80,18 +80,18 @@ app.kubernetes.io/part-of: userforge
 {{/* Environment every app shares: Kafka brokers, and the MongoDB and Redis URLs from Secrets. */}}
 {{- define "userforge.connectionEnv" -}}
 - name: KAFKA_BROKERS
-  value: {{ join "," .Values.kafka.brokers | quote }}
+  value: {{ include "userforge.kafkaBrokers" . | quote }}
 - name: KAFKA_PARTITIONS
   value: {{ .Values.kafka.partitions | quote }}
 - name: MONGO_URL
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.mongodb.existingSecret | default (include "userforge.connectionsSecretName" .) }}
+      name: {{ include "userforge.urlSecretName" (dict "ctx" . "server" "mongodb") }}
       key: {{ .Values.mongodb.existingSecretKey }}
 - name: REDIS_URL
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.redis.existingSecret | default (include "userforge.connectionsSecretName" .) }}
+      name: {{ include "userforge.urlSecretName" (dict "ctx" . "server" "redis") }}
       key: {{ .Values.redis.existingSecretKey }}
 {{- end }}
 
@@ -175,7 +175,11 @@ affinity:
     - { protocol: UDP, port: 53 }
     - { protocol: TCP, port: 53 }
 {{- range $server := list "kafka" "mongodb" "redis" }}
+{{- if (index $.Values.devServers $server).enabled }}
+{{ include "userforge.devServerEgressRule" (dict "ctx" $ "server" $server) }}
+{{- else }}
 {{ include "userforge.egressRule" (index $.Values.networkPolicy.egress $server) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -189,4 +193,105 @@ affinity:
   to:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
+
+{{/* The port each development server listens on (the same as networkPolicy.egress's defaults). */}}
+{{- define "userforge.devServerPort" -}}
+{{- get (dict "kafka" 9092 "mongodb" 27017 "redis" 6379) .server }}
+{{- end }}
+
+{{/* A development server's client Service (and StatefulSet): `<fullname>-dev-<server>`. Takes (dict "ctx" $ "server" "kafka"). */}}
+{{- define "userforge.devServerName" -}}
+{{- include "userforge.componentName" (dict "ctx" .ctx "component" (printf "dev-%s" .server)) }}
+{{- end }}
+
+{{/* Egress from an app to the in-chart development server only (its pods, its port). */}}
+{{- define "userforge.devServerEgressRule" -}}
+- ports:
+    - { protocol: TCP, port: {{ include "userforge.devServerPort" . }} }
+  to:
+    - podSelector:
+        matchLabels:
+          {{- include "userforge.selectorLabels" (dict "ctx" .ctx "component" (printf "dev-%s" .server)) | nindent 10 }}
+{{- end }}
+
+{{/* The Strimzi Kafka cluster's name; its bootstrap Service is `<name>-kafka-bootstrap`. */}}
+{{- define "userforge.strimziClusterName" -}}
+{{- include "userforge.fullname" . }}
+{{- end }}
+
+{{/* Kafka bootstrap brokers, comma-separated: the in-chart dev server, else Strimzi's bootstrap Service, else kafka.brokers. */}}
+{{- define "userforge.kafkaBrokers" -}}
+{{- if and .Values.devServers.kafka.enabled .Values.strimzi.enabled }}
+{{- fail "devServers.kafka and strimzi are both enabled: the apps can use only one Kafka; turn one off" }}
+{{- else if .Values.devServers.kafka.enabled }}
+{{- printf "%s:%s" (include "userforge.devServerName" (dict "ctx" . "server" "kafka")) (include "userforge.devServerPort" (dict "server" "kafka")) }}
+{{- else if .Values.strimzi.enabled }}
+{{- printf "%s-kafka-bootstrap:9092" (include "userforge.strimziClusterName" .) }}
+{{- else }}
+{{- join "," .Values.kafka.brokers }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the chart's connections Secret holds a server's URL (a dev server's, or the inline url); "" when an existingSecret does. Takes (dict "ctx" $ "server" "mongodb"). */}}
+{{- define "userforge.urlInOwnSecret" -}}
+{{- if or (index .ctx.Values.devServers .server).enabled (not (index .ctx.Values .server).existingSecret) }}true{{ end }}
+{{- end }}
+
+{{/* The Secret an app reads a server's URL from. Takes (dict "ctx" $ "server" "mongodb"). */}}
+{{- define "userforge.urlSecretName" -}}
+{{- if include "userforge.urlInOwnSecret" . }}
+{{- include "userforge.connectionsSecretName" .ctx }}
+{{- else }}
+{{- (index .ctx.Values .server).existingSecret }}
+{{- end }}
+{{- end }}
+
+{{/* The MongoDB connection string the connections Secret holds: the dev server's, or mongodb.url. */}}
+{{- define "userforge.mongodbUrl" -}}
+{{- if .Values.devServers.mongodb.enabled }}
+{{- printf "mongodb://%s:%s/%s" (include "userforge.devServerName" (dict "ctx" . "server" "mongodb")) (include "userforge.devServerPort" (dict "server" "mongodb")) .Values.devServers.mongodb.database }}
+{{- else }}
+{{- .Values.mongodb.url }}
+{{- end }}
+{{- end }}
+
+{{/* The Redis URL the connections Secret holds: the dev server's, or redis.url. */}}
+{{- define "userforge.redisUrl" -}}
+{{- if .Values.devServers.redis.enabled }}
+{{- printf "redis://%s:%s" (include "userforge.devServerName" (dict "ctx" . "server" "redis")) (include "userforge.devServerPort" (dict "server" "redis")) }}
+{{- else }}
+{{- .Values.redis.url }}
+{{- end }}
+{{- end }}
+
+
+{{/* "true" when the ServiceMonitors render: asked for, and the cluster serves the Prometheus Operator's API. */}}
+{{- define "userforge.serviceMonitorsRendered" -}}
+{{- if and .Values.monitoring.serviceMonitors.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}true{{ end }}
+{{- end }}
+
+{{/* prometheus.io/* pod annotations for Prometheus' pod discovery; none when a ServiceMonitor scrapes the pods (no double scrape). Takes (dict "ctx" $ "port" <metrics port>). */}}
+{{- define "userforge.scrapeAnnotations" -}}
+{{- if and .ctx.Values.monitoring.scrapeAnnotations (not (include "userforge.serviceMonitorsRendered" .ctx)) }}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .port | quote }}
+prometheus.io/path: /metrics
+{{- end }}
+{{- end }}
+
+{{/* A development server's volumeClaimTemplates entry `data`. Takes (dict "ctx" $ "component" "dev-kafka" "persistence" {size, storageClass}). */}}
+{{- define "userforge.devServerVolumeClaim" -}}
+- metadata:
+    name: data
+    labels:
+      {{- include "userforge.selectorLabels" . | nindent 6 }}
+  spec:
+    accessModes: [ReadWriteOnce]
+    {{- with .persistence.storageClass }}
+    storageClassName: {{ . }}
+    {{- end }}
+    resources:
+      requests:
+        storage: {{ .persistence.size }}
 {{- end }}

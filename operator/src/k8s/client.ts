@@ -1,7 +1,20 @@
+import { userGenerationJobStatusSchema } from '@userforge/contracts';
 import { API_VERSION, RESOURCE, type UserGenerationJob, type UserGenerationJobStatus } from '../api/v1alpha1/user-generation-job.types';
 import { KubeRest, loadKubeConnection, type WatchEvent } from './rest';
 
 export type { WatchEvent };
+
+const STATUS_FIELDS = Object.keys(userGenerationJobStatusSchema.shape);
+
+/**
+ * A JSON merge patch (RFC 7386) keeps every field the patch leaves out, so each status field the new
+ * status does not have (the ETA of a finished job) is sent as null, which deletes it — whether or
+ * not the cached copy the status was computed from still showed it.
+ */
+export function statusMergePatch(next: UserGenerationJobStatus): Record<string, unknown> {
+  const absent = STATUS_FIELDS.filter((k) => next[k as keyof UserGenerationJobStatus] === undefined);
+  return { ...next, ...Object.fromEntries(absent.map((k) => [k, null])) };
+}
 
 /** The HTTP status of a failed Kubernetes API call (0 when the server could not be reached). */
 export function statusOf(err: unknown): number {
@@ -60,7 +73,8 @@ export class KubeClient {
   }
 
   async patchStatus(ugj: UserGenerationJob, status: UserGenerationJobStatus): Promise<void> {
-    await this.rest.request('PATCH', `${this.jobsPath(ugj.metadata.namespace, ugj.metadata.name)}/status`, { status }, MERGE_PATCH);
+    const patch = statusMergePatch(status);
+    await this.rest.request('PATCH', `${this.jobsPath(ugj.metadata.namespace, ugj.metadata.name)}/status`, { status: patch }, MERGE_PATCH);
   }
 
   /**

@@ -31,8 +31,8 @@ export async function checkEtcd(port: number): Promise<void> {
 }
 
 /** The API server's /readyz: etcd reachable, bootstrap RBAC roles and priority classes written. */
-export async function checkKubeApiserver(port: number, caCert: string, token: string): Promise<void> {
-  const res = await httpsGet(`https://127.0.0.1:${port}/readyz`, { caCert, token });
+export async function checkKubeApiserver(port: number, caCert: string, token: string, host = '127.0.0.1'): Promise<void> {
+  const res = await httpsGet(`https://${host}:${port}/readyz`, { caCert, token });
   if (res.status !== 200 || res.body.trim() !== 'ok') throw new Error(`/readyz answered ${res.status}: ${res.body.slice(0, 300)}`);
 }
 
@@ -44,6 +44,8 @@ export async function checkKubeApiserver(port: number, caCert: string, token: st
 export async function checkKubeControllerManager(opts: {
   port: number;
   apiserverPort: number;
+  /** Where the API server listens: loopback, or the node's address when it serves a real node. */
+  apiserverHost?: string;
   caCert: string;
   token: string;
   acquiredAfter?: number;
@@ -51,7 +53,7 @@ export async function checkKubeControllerManager(opts: {
   const healthz = await httpsGet(`https://127.0.0.1:${opts.port}/healthz`, { caCert: opts.caCert });
   if (healthz.status !== 200 || healthz.body.trim() !== 'ok') throw new Error(`/healthz answered ${healthz.status}: ${healthz.body.slice(0, 300)}`);
   const lease = await httpsGet(
-    `https://127.0.0.1:${opts.apiserverPort}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager`,
+    `https://${opts.apiserverHost ?? '127.0.0.1'}:${opts.apiserverPort}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager`,
     { caCert: opts.caCert, token: opts.token },
   );
   if (lease.status !== 200) throw new Error(`no kube-controller-manager leader lease yet (${lease.status})`);

@@ -70,8 +70,8 @@ function authority(dir: string, name: string, cn: string): void {
   fs.rmSync(path.join(dir, `${name}.cnf`));
 }
 
-/** A key and a certificate signed by the authority `ca`: for a server at `sans`, or for a client. */
-function issue(dir: string, name: string, opts: { cn: string; ca: string; server?: string[] }): void {
+/** A key and a certificate signed by the authority `ca`: for a server at `sans`, or for a client (of group `org`, when given). */
+function issue(dir: string, name: string, opts: { cn: string; ca: string; org?: string; server?: string[] }): void {
   const ext = `${name}.ext`;
   fs.writeFileSync(
     path.join(dir, ext),
@@ -83,7 +83,7 @@ function issue(dir: string, name: string, opts: { cn: string; ca: string; server
       '',
     ].join('\n'),
   );
-  openssl(dir, ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-subj', `/CN=${opts.cn}`, '-out', `${name}.csr`]);
+  openssl(dir, ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-subj', `${opts.org ? `/O=${opts.org}` : ''}/CN=${opts.cn}`, '-out', `${name}.csr`]);
   openssl(dir, [
     'x509', '-req', '-in', `${name}.csr`, '-CA', `${opts.ca}.crt`, '-CAkey', `${opts.ca}.key`,
     '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', '3650', '-extfile', ext, '-out', `${name}.crt`,
@@ -92,7 +92,22 @@ function issue(dir: string, name: string, opts: { cn: string; ca: string; server
   fs.rmSync(path.join(dir, ext));
 }
 
-function generate(dir: string): void {
+/**
+ * What a control plane with a real node (scripts/cluster) needs beyond the local stack's: the node's
+ * address in the API server's certificate, more static-token users, more certificates of the CA.
+ */
+export interface PkiExtras {
+  /** Subject alternative names added to the API server's certificate, such as `IP:10.213.0.1`. */
+  apiserverSans?: string[];
+  users?: { user: string; groups: string[] }[];
+  /** Certificates signed by the CA, as `<name>.crt`/`<name>.key`: a client (of group `org`) or, with `server`, a server. */
+  certs?: { name: string; cn: string; org?: string; server?: string[] }[];
+}
+
+const tokenRow = (u: { user: string; groups: readonly string[] }) =>
+  `${randomBytes(24).toString('hex')},${u.user},${u.user}${u.groups.length ? `,"${u.groups.join(',')}"` : ''}`;
+
+function generate(dir: string, extras: PkiExtras): void {
   authority(dir, 'ca', 'userforge-kube-ca');
   issue(dir, 'apiserver', {
     cn: 'kube-apiserver',
@@ -105,8 +120,10 @@ function generate(dir: string): void {
       'DNS:kubernetes.default',
       'DNS:kubernetes.default.svc',
       'DNS:kubernetes.default.svc.cluster.local',
+      ...(extras.apiserverSans ?? []),
     ],
   });
+  for (const c of extras.certs ?? []) issue(dir, c.name, { ...c, ca: 'ca' });
   issue(dir, 'controller-manager', { cn: 'kube-controller-manager', ca: 'ca', server: ['IP:127.0.0.1', 'DNS:localhost'] });
   // A CA of its own: a client certificate of the main CA must never be able to assert request headers.
   authority(dir, 'front-proxy-ca', 'userforge-kube-front-proxy-ca');
@@ -114,9 +131,7 @@ function generate(dir: string): void {
   // Signs service-account tokens (API server) and verifies them.
   openssl(dir, ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key']);
   openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
-  const rows = Object.values(TOKEN_USERS).map(
-    (u) => `${randomBytes(24).toString('hex')},${u.user},${u.user}${u.groups.length ? `,"${u.groups.join(',')}"` : ''}`,
-  );
+  const rows = [...Object.values(TOKEN_USERS), ...(extras.users ?? [])].map(tokenRow);
   fs.writeFileSync(path.join(dir, 'tokens.csv'), `${rows.join('\n')}\n`);
   for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), /\.(key|csv)$/.test(file) ? 0o600 : 0o644);
 }
@@ -126,16 +141,21 @@ function generate(dir: string): void {
  * and reuses them afterwards, so kubeconfigs handed out earlier stay valid. Generated in a
  * scratch directory and renamed into place, so an interrupted run never leaves half a set.
  */
-export function ensurePki(dir: string): Pki {
+export function ensurePki(dir: string, extras: PkiExtras = {}): Pki {
   const files = pkiFiles(dir);
-  const complete = Object.values(files).every((f) => fs.existsSync(f));
-  if (complete) return files;
+  const complete =
+    [...Object.values(files), ...(extras.certs ?? []).map((c) => certFiles(dir, c.name).cert)].every((f) => fs.existsSync(f)) &&
+    hasSans(files.apiserverCert, extras.apiserverSans ?? []);
+  if (complete) {
+    addMissingTokens(files.tokens, extras.users ?? []);
+    return files;
+  }
   fs.rmSync(dir, { recursive: true, force: true });
   const scratch = `${dir}.tmp-${process.pid}`;
   fs.rmSync(scratch, { recursive: true, force: true });
   fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
   try {
-    generate(scratch);
+    generate(scratch, extras);
     fs.renameSync(scratch, dir);
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -143,9 +163,31 @@ export function ensurePki(dir: string): Pki {
   return files;
 }
 
+/** The certificate and key `<name>.crt`/`<name>.key` of a PkiExtras certificate. */
+export const certFiles = (dir: string, name: string) => ({ cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) });
+
+/** True when the certificate names every one of `sans` (`IP:…`, `DNS:…`); openssl prints IPs as `IP Address:…`. */
+function hasSans(cert: string, sans: string[]): boolean {
+  if (sans.length === 0 || !fs.existsSync(cert)) return fs.existsSync(cert);
+  const r = spawnSync(provisionOpenssl(), ['x509', '-in', cert, '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' });
+  const have = new Set(r.stdout.split(/[,\n]/).map((x) => x.trim().replace(/^IP Address:/, 'IP:')));
+  return sans.every((s) => have.has(s));
+}
+
+/** Users added to a running setup get a token without invalidating the others. */
+function addMissingTokens(file: string, users: { user: string; groups: string[] }[]): void {
+  const known = new Set(fs.readFileSync(file, 'utf8').split('\n').map((l) => l.split(',')[1]));
+  const rows = users.filter((u) => !known.has(u.user)).map(tokenRow);
+  if (rows.length > 0) fs.appendFileSync(file, `${rows.join('\n')}\n`);
+}
+
 /** The static token of one of the control plane's users. */
 export function tokenOf(pki: Pki, who: TokenUser): string {
-  const user = TOKEN_USERS[who].user;
+  return tokenOfUser(pki, TOKEN_USERS[who].user);
+}
+
+/** The static token of a user of the token file (one of TOKEN_USERS or PkiExtras.users). */
+export function tokenOfUser(pki: Pki, user: string): string {
   const row = fs
     .readFileSync(pki.tokens, 'utf8')
     .split('\n')

@@ -15,7 +15,7 @@ export interface KubeInstall {
   bin(name: KubeBinary): string;
 }
 
-const GO_HINT = 'Install Go 1.24+ (run `bash scripts/bootstrap.sh` or see README); it builds Kubernetes from the Go module proxy.';
+export const GO_HINT = 'Install Go 1.24+ (run `bash scripts/bootstrap.sh` or see README); it builds Kubernetes from the Go module proxy.';
 
 /**
  * Go's caches for the Kubernetes and Helm builds live in the userforge cache, so every checkout and
@@ -55,7 +55,7 @@ interface ModuleInfo {
 }
 
 /** `go mod download -json` of several modules; a module the proxy refuses comes back with `Error`. */
-function download(go: string, s: StackSettings, modules: string[]): ModuleInfo[] {
+export function download(go: string, s: StackSettings, modules: string[]): ModuleInfo[] {
   const r = spawnSync(go, ['mod', 'download', '-json', ...modules], {
     cwd: os.tmpdir(),
     env: { ...process.env, ...goEnv(s), GOFLAGS: '-modcacherw' },
@@ -85,7 +85,7 @@ function alive(pid: number): boolean {
  * Runs `build` under a lock file in `home`, so a test run and `stack:up` started together do not
  * both spend a quarter of an hour building the same thing: the second waits for the first.
  */
-function withBuildLock<T>(home: string, what: string, log: (m: string) => void, done: () => T | undefined, build: () => T): T {
+export function withBuildLock<T>(home: string, what: string, log: (m: string) => void, done: () => T | undefined, build: () => T): T {
   fs.mkdirSync(home, { recursive: true });
   const lock = path.join(home, 'build.lock');
   for (;;) {
@@ -112,7 +112,7 @@ function withBuildLock<T>(home: string, what: string, log: (m: string) => void, 
 }
 
 /** Runs a long command with its output in `logFile`; on failure the error quotes the end of it. */
-function runLogged(what: string, cmd: string, args: string[], logFile: string, opts: { cwd?: string; env: NodeJS.ProcessEnv }): void {
+export function runLogged(what: string, cmd: string, args: string[], logFile: string, opts: { cwd?: string; env: NodeJS.ProcessEnv }): void {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'w');
   fs.writeSync(out, `$ ${cmd} ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\n`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ProcessDef } from '../servers';
 import { stackPaths, type StackSettings } from '../settings';
 import { checkEtcd, checkKubeApiserver, checkKubeControllerManager } from './health';
-import { ensurePki, FRONT_PROXY_CLIENT, pkiFiles, renderKubeconfig, SERVICE_CLUSTER_IP_RANGE, tokenOf, writePrivate } from './pki';
+import { certFiles, ensurePki, FRONT_PROXY_CLIENT, pkiFiles, renderKubeconfig, SERVICE_CLUSTER_IP_RANGE, tokenOf, writePrivate, type PkiExtras } from './pki';
 import { provisionEtcd, provisionKubernetes } from './provision';
 
 /** The admin kubeconfig of a stack's API server: `kubectl --kubeconfig <this> get ns`. */
@@ -13,7 +13,33 @@ export const kubeconfigPath = (s: StackSettings) => path.join(stackPaths(s).kube
 /** Certificates, keys and tokens of the control plane, made with openssl on first start. */
 export const kubePki = (s: StackSettings) => pkiFiles(path.join(stackPaths(s).conf, 'kube'));
 
-const apiserverUrl = (s: StackSettings) => `https://127.0.0.1:${s.USERFORGE_KUBE_APISERVER_PORT}`;
+/**
+ * A control plane that serves a real node (scripts/cluster): the API server listens and advertises
+ * on the node's own address, so pods reach it through the `kubernetes` Service, and calls kubelets
+ * (logs, exec, port-forward) with a client certificate.
+ */
+export interface KubeNode {
+  address: string;
+  /** What the node's components need from the control plane's PKI (their tokens and certificates). */
+  pki: PkiExtras;
+}
+
+/** The API server's client certificate for kubelets: group system:masters, as kubeadm's. */
+const KUBELET_CLIENT = 'apiserver-kubelet-client';
+
+/** The control plane's PKI, with what a node needs when there is one. */
+function ensureControlPlanePki(s: StackSettings, node?: KubeNode) {
+  if (!node) return ensurePki(kubePki(s).dir);
+  return ensurePki(kubePki(s).dir, {
+    apiserverSans: [`IP:${node.address}`, ...(node.pki.apiserverSans ?? [])],
+    users: node.pki.users,
+    certs: [{ name: KUBELET_CLIENT, cn: 'kube-apiserver-kubelet-client', org: 'system:masters' }, ...(node.pki.certs ?? [])],
+  });
+}
+
+const apiserverHost = (node?: KubeNode) => node?.address ?? '127.0.0.1';
+/** The API server's URL for clients on this host (the admin kubeconfig, the controller manager). */
+export const apiserverUrl = (s: StackSettings, node?: KubeNode) => `https://${apiserverHost(node)}:${s.USERFORGE_KUBE_APISERVER_PORT}`;
 
 function etcd(s: StackSettings): ProcessDef {
   const p = stackPaths(s);
@@ -54,7 +80,7 @@ function etcd(s: StackSettings): ProcessDef {
   };
 }
 
-function kubeApiserver(s: StackSettings): ProcessDef {
+function kubeApiserver(s: StackSettings, node?: KubeNode): ProcessDef {
   const pki = kubePki(s);
   const port = s.USERFORGE_KUBE_APISERVER_PORT;
   return {
@@ -65,19 +91,20 @@ function kubeApiserver(s: StackSettings): ProcessDef {
     startTimeoutMs: 90_000,
     prepare(log) {
       const kube = provisionKubernetes(s, log);
-      ensurePki(pki.dir);
+      ensureControlPlanePki(s, node);
+      const kubeletClient = certFiles(pki.dir, KUBELET_CLIENT);
       writePrivate(
         kubeconfigPath(s),
-        renderKubeconfig({ server: apiserverUrl(s), caCert: pki.caCert, user: 'admin', token: tokenOf(pki, 'admin') }),
+        renderKubeconfig({ server: apiserverUrl(s, node), caCert: pki.caCert, user: 'admin', token: tokenOf(pki, 'admin') }),
       );
       return {
         cmd: kube.bin('kube-apiserver'),
         args: [
           `--etcd-servers=http://127.0.0.1:${s.USERFORGE_ETCD_PORT}`,
-          '--bind-address=127.0.0.1',
+          `--bind-address=${apiserverHost(node)}`,
           `--secure-port=${port}`,
-          // Loopback until the node arrives with an address of its own (see INFRA's "Addresses").
-          '--advertise-address=127.0.0.1',
+          // Loopback without a node; with one, the node's own address: pods reach the API server there.
+          `--advertise-address=${apiserverHost(node)}`,
           `--tls-cert-file=${pki.apiserverCert}`,
           `--tls-private-key-file=${pki.apiserverKey}`,
           `--client-ca-file=${pki.caCert}`,
@@ -98,17 +125,19 @@ function kubeApiserver(s: StackSettings): ProcessDef {
           '--kubelet-preferred-address-types=InternalIP',
           '--allow-privileged=true',
           // The Endpoints of the `kubernetes` Service may not hold a loopback address: with
-          // --advertise-address=127.0.0.1 the reconciler would fail every 10 s. Pods need it, not yet.
-          '--endpoint-reconciler-type=none',
+          // --advertise-address=127.0.0.1 the reconciler would fail every 10 s. Only pods need it.
+          ...(node
+            ? [`--kubelet-client-certificate=${kubeletClient.cert}`, `--kubelet-client-key=${kubeletClient.key}`]
+            : ['--endpoint-reconciler-type=none']),
           '--profiling=false',
         ],
       };
     },
-    health: () => checkKubeApiserver(port, pki.caCert, tokenOf(pki, 'admin')),
+    health: () => checkKubeApiserver(port, pki.caCert, tokenOf(pki, 'admin'), apiserverHost(node)),
   };
 }
 
-function kubeControllerManager(s: StackSettings): ProcessDef {
+function kubeControllerManager(s: StackSettings, node?: KubeNode): ProcessDef {
   const pki = kubePki(s);
   const kubeconfig = path.join(pki.dir, '..', 'kube-controller-manager.kubeconfig');
   const port = s.USERFORGE_KUBE_CONTROLLER_MANAGER_PORT;
@@ -121,7 +150,7 @@ function kubeControllerManager(s: StackSettings): ProcessDef {
     startTimeoutMs: 90_000,
     prepare(log) {
       const kube = provisionKubernetes(s, log);
-      ensurePki(pki.dir);
+      ensureControlPlanePki(s, node);
       // We start it only when this stack's previous one is not running, and no one else uses this
       // etcd: a lease left behind is stale. Deleting it saves waiting 15 s for it to expire.
       spawnSync(kube.bin('kubectl'), ['--kubeconfig', kubeconfigPath(s), '-n', 'kube-system', 'delete', 'lease', 'kube-controller-manager', '--ignore-not-found'], {
@@ -133,7 +162,7 @@ function kubeControllerManager(s: StackSettings): ProcessDef {
       writePrivate(
         kubeconfig,
         renderKubeconfig({
-          server: apiserverUrl(s),
+          server: apiserverUrl(s, node),
           caCert: pki.caCert,
           user: 'system:kube-controller-manager',
           token: tokenOf(pki, 'controllerManager'),
@@ -142,13 +171,7 @@ function kubeControllerManager(s: StackSettings): ProcessDef {
       return {
         cmd: kube.bin('kube-controller-manager'),
         args: [
-          `--kubeconfig=${kubeconfig}`,
-          `--authentication-kubeconfig=${kubeconfig}`,
-          `--authorization-kubeconfig=${kubeconfig}`,
-          '--bind-address=127.0.0.1',
-          `--secure-port=${port}`,
-          `--tls-cert-file=${pki.controllerManagerCert}`,
-          `--tls-private-key-file=${pki.controllerManagerKey}`,
+          ...componentServingArgs(kubeconfig, port, { cert: pki.controllerManagerCert, key: pki.controllerManagerKey }),
           `--controllers=${s.USERFORGE_KUBE_CONTROLLERS}`,
           // Each controller acts as its own service account, so RBAC sees which one did what.
           '--use-service-account-credentials=true',
@@ -167,6 +190,7 @@ function kubeControllerManager(s: StackSettings): ProcessDef {
       checkKubeControllerManager({
         port,
         apiserverPort: s.USERFORGE_KUBE_APISERVER_PORT,
+        apiserverHost: apiserverHost(node),
         caCert: pki.caCert,
         token: tokenOf(pki, 'admin'),
         acquiredAfter: startedAt,
@@ -174,7 +198,23 @@ function kubeControllerManager(s: StackSettings): ProcessDef {
   };
 }
 
-/** The `kube` server: etcd, then the API server, then the controller manager. */
-export function kubeServerDefs(s: StackSettings): ProcessDef[] {
-  return [etcd(s), kubeApiserver(s), kubeControllerManager(s)];
+/** The `kube` server: etcd, then the API server, then the controller manager (serving `node` when given). */
+/**
+ * How a control-plane component (controller manager, scheduler) talks to the API server and serves
+ * its own health endpoints: one kubeconfig for everything, HTTPS on loopback only.
+ */
+export function componentServingArgs(kubeconfig: string, port: number, cert: { cert: string; key: string }): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--tls-cert-file=${cert.cert}`,
+    `--tls-private-key-file=${cert.key}`,
+  ];
+}
+
+export function kubeServerDefs(s: StackSettings, node?: KubeNode): ProcessDef[] {
+  return [etcd(s), kubeApiserver(s, node), kubeControllerManager(s, node)];
 }

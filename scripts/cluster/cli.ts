@@ -1,0 +1,57 @@
+import { runCli } from '../stack/run-cli';
+import { type ProcessStatus } from '../stack/stack';
+import { adminKubeconfig, clusterDown, clusterReset, clusterStatus, clusterUp } from './cluster';
+import { clusterPaths, loadClusterSettings } from './settings';
+
+const USAGE = `usage: cluster <up|status|down|reset>
+
+  up      a single-node Kubernetes cluster on this machine, without Docker: etcd, kube-apiserver,
+          kube-controller-manager, kube-scheduler, containerd, kubelet, kube-proxy and CoreDNS
+          (the first run builds what it needs into the cache; needs root)
+  status  asks each process, the node's Ready condition and the cluster DNS (exit 1 if any fails)
+  down    stops the cluster's processes and pods, and restores the host as recorded before up
+  reset   down, then deletes the cluster's state`;
+
+const log = (m: string) => console.log(`[cluster] ${m}`);
+
+function printTable(rows: ProcessStatus[]): void {
+  const width = Math.max(11, ...rows.map((r) => r.name.length));
+  for (const r of rows) {
+    const mark = r.state === 'healthy' ? 'ok  ' : 'DOWN';
+    const port = r.ports.length > 0 ? String(r.ports[0]) : '-';
+    const pid = r.pid === undefined ? '-' : String(r.pid);
+    console.log(`${mark}  ${r.name.padEnd(width)} port ${port.padEnd(6)} pid ${pid.padEnd(8)} ${r.state}: ${r.detail}`);
+  }
+}
+
+async function main(command: string | undefined): Promise<number> {
+  const c = loadClusterSettings();
+  const p = clusterPaths(c);
+  switch (command) {
+    case 'up':
+      await clusterUp(c, log);
+      log(`cluster up. logs: ${p.logs}`);
+      log(`kubeconfig: ${adminKubeconfig(c)}  (kubectl --kubeconfig ${adminKubeconfig(c)} get nodes -o wide)`);
+      return 0;
+    case 'status': {
+      const rows = await clusterStatus(c);
+      printTable(rows);
+      console.log(`logs: ${p.logs}`);
+      console.log(`kubeconfig: ${adminKubeconfig(c)}`);
+      return rows.every((r) => r.state === 'healthy') ? 0 : 1;
+    }
+    case 'down': {
+      const drift = await clusterDown(c, log);
+      log(drift.length === 0 ? 'stopped; host restored; state kept (npm run cluster:reset deletes it)' : 'stopped, but the host is not fully restored (see above)');
+      return drift.length === 0 ? 0 : 1;
+    }
+    case 'reset':
+      await clusterReset(c, log);
+      return 0;
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+runCli('cluster', () => main(process.argv[2]));

@@ -1,0 +1,21 @@
+import { ConfigError } from '@userforge/platform';
+import { ProvisionError } from './provision';
+import { StackError } from './stack';
+
+/**
+ * Runs a command-line entry point and exits with its code: the errors users cause (a taken port,
+ * a missing tool, a bad setting) print one line tagged `[tag] error:`, anything else its stack trace.
+ */
+export function runCli(tag: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof StackError || err instanceof ProvisionError || err instanceof ConfigError) {
+        console.error(`[${tag}] error: ${err.message}`);
+      } else {
+        console.error(err);
+      }
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * `helm install`, `helm upgrade` and `helm uninstall` of the chart into the test suite's real
+ * control plane (etcd, kube-apiserver, kube-controller-manager; test/global-setup.ts). There is no
+ * node, so pods stay Pending — but the API server admits every object (and every Pod the
+ * ReplicaSet controller creates, in a namespace enforcing the `restricted` Pod Security Standard),
+ * and the controllers act on them: that is what these tests prove. Pods running for real are the
+ * end-to-end test's business.
+ */
+import yaml from 'js-yaml';
+import { CHART, createRestrictedNamespace, helm, kubectl, mustOk, type K8sObject, type Run } from './helm';
+import { testKube } from '../env';
+import { waitUntil } from '../http';
+
+const RUN = `${process.pid}`;
+const ns = `chart-install-${RUN}`;
+const release = `inst${RUN}`;
+const selector = `app.kubernetes.io/instance=${release}`;
+
+const helmIn = (args: string[]): Run => helm([...args, '--namespace', ns, '--kubeconfig', testKube().kubeconfig]);
+
+interface Listed<T> {
+  items: T[];
+}
+interface ReplicaSet {
+  metadata: { name: string; ownerReferences?: { kind: string; name: string }[] };
+  spec: { replicas: number };
+  status: { replicas?: number };
+}
+interface Deployment {
+  metadata: { name: string };
+  spec: { replicas: number };
+  status: { observedGeneration?: number };
+  generation?: number;
+}
+
+const list = <T>(what: string): T[] => (JSON.parse(mustOk(kubectl(['get', what, '--namespace', ns, '-l', selector, '-o', 'json']), `list ${what}`)) as Listed<T>).items;
+
+/** ReplicaSets by the Deployment that owns them. */
+function replicaSetsByDeployment(): Map<string, ReplicaSet[]> {
+  const byOwner = new Map<string, ReplicaSet[]>();
+  for (const rs of list<ReplicaSet>('replicasets')) {
+    const owner = rs.metadata.ownerReferences?.find((o) => o.kind === 'Deployment')?.name ?? '(none)';
+    byOwner.set(owner, [...(byOwner.get(owner) ?? []), rs]);
+  }
+  return byOwner;
+}
+
+const manifestObjects = (): K8sObject[] =>
+  yaml.loadAll(mustOk(helmIn(['get', 'manifest', release]), 'helm get manifest')).filter((o): o is K8sObject => !!o && typeof o === 'object');
+
+const apiKeyOf = (secret: string): string => mustOk(kubectl(['get', 'secret', secret, '--namespace', ns, '-o', 'jsonpath={.data.api-key}']), 'read the API key');
+
+beforeAll(() => {
+  createRestrictedNamespace(ns);
+});
+
+afterAll(() => {
+  helmIn(['uninstall', release]);
+  kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+});
+
+describe('helm install, upgrade and uninstall against a real API server', () => {
+  let deployments: string[] = [];
+
+  it('refuses values the schema rejects, and creates nothing', () => {
+    const r = helmIn(['install', `bad${RUN}`, CHART, '--set', 'api.replicaCount=-1', '--set', 'api.no_such_value=1']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/values don't meet the specifications of the schema/);
+    expect(r.err).toMatch(/replicaCount/);
+    expect(r.err).toMatch(/no_such_value/);
+    expect(mustOk(helmIn(['list', '--all', '-q']), 'helm list')).not.toContain(`bad${RUN}`);
+  });
+
+  it('install creates every object of the manifest, and each Deployment gets a ReplicaSet whose pods the API server admits', async () => {
+    mustOk(helmIn(['install', release, CHART, '--set', 'apiKey.enabled=true']), 'helm install');
+    const objects = manifestObjects();
+    expect(objects.length).toBeGreaterThan(20);
+    for (const o of objects) {
+      const got = kubectl(['get', `${o.kind}/${o.metadata.name}`, '--namespace', ns, '-o', 'name']);
+      expect([o.kind, o.metadata.name, got.code]).toEqual([o.kind, o.metadata.name, 0]);
+    }
+    deployments = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort();
+    expect(deployments).toEqual(['api', 'consumer', 'dashboard', 'operator'].map((c) => `${release}-userforge-${c}`));
+    const wanted = new Map(list<Deployment>('deployments').map((d) => [d.metadata.name, d.spec.replicas]));
+
+    // kube-controller-manager's Deployment and ReplicaSet controllers: one ReplicaSet per
+    // Deployment, and as many Pods created (so admitted under the restricted standard) as wanted.
+    await waitUntil(
+      async () => replicaSetsByDeployment(),
+      (byOwner) => deployments.every((d) => byOwner.get(d)?.length === 1 && byOwner.get(d)?.[0]?.status.replicas === wanted.get(d)),
+      90_000,
+    );
+    const pods = JSON.parse(mustOk(kubectl(['get', 'pods', '--namespace', ns, '-l', selector, '-o', 'json']), 'list pods')) as Listed<unknown>;
+    expect(pods.items).toHaveLength([...wanted.values()].reduce((a, b) => a + b, 0));
+  });
+
+  it('upgrade with changed values rolls the pod template, keeps the generated API key and records a revision', async () => {
+    const apiSecret = `${release}-userforge-api-key`;
+    const keyBefore = apiKeyOf(apiSecret);
+    expect(Buffer.from(keyBefore, 'base64').toString()).toMatch(/^[A-Za-z0-9]{40}$/);
+
+    mustOk(helmIn(['upgrade', release, CHART, '--reuse-values', '--set', 'api.replicaCount=3', '--set', 'api.logLevel=debug']), 'helm upgrade');
+    const api = `${release}-userforge-api`;
+    // A changed pod template (LOG_LEVEL) makes a second ReplicaSet; the new one is scaled to 3.
+    await waitUntil(
+      async () => replicaSetsByDeployment().get(api) ?? [],
+      (rss) => rss.length === 2 && rss.some((rs) => rs.spec.replicas === 3),
+      90_000,
+    );
+    const deployment = JSON.parse(mustOk(kubectl(['get', 'deployment', api, '--namespace', ns, '-o', 'json']), 'get the api')) as {
+      spec: { replicas: number; template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
+    };
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.template.spec.containers[0]?.env).toContainEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    // The other Deployments' pod templates did not change: still one ReplicaSet each.
+    const byOwner = replicaSetsByDeployment();
+    for (const d of deployments.filter((n) => n !== api)) expect([d, byOwner.get(d)?.length]).toEqual([d, 1]);
+
+    expect(apiKeyOf(apiSecret)).toBe(keyBefore);
+    const history = JSON.parse(mustOk(helmIn(['history', release, '-o', 'json']), 'helm history')) as { revision: number; status: string }[];
+    expect(history.map((h) => [h.revision, h.status])).toEqual([
+      [1, 'superseded'],
+      [2, 'deployed'],
+    ]);
+  });
+
+  it('uninstall leaves nothing of the release behind (the CRD stays, as Helm does with crds/)', async () => {
+    const clusterScoped = manifestObjects().filter((o) => o.kind.startsWith('Cluster')).map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
+    expect(clusterScoped.length).toBeGreaterThan(0);
+    mustOk(helmIn(['uninstall', release, '--wait', '--timeout', '2m']), 'helm uninstall');
+
+    const kinds = 'deployments,replicasets,pods,services,configmaps,secrets,serviceaccounts,roles,rolebindings,poddisruptionbudgets,networkpolicies,ingresses,horizontalpodautoscalers';
+    await waitUntil(async () => mustOk(kubectl(['get', kinds, '--namespace', ns, '-l', selector, '-o', 'name']), 'list leftovers').trim(), (left) => left === '', 90_000);
+    // Not by label only: nothing named after the release either (a Lease the operator would have made, a stray Secret).
+    const all = mustOk(kubectl(['get', `${kinds},leases`, '--namespace', ns, '-o', 'name']), 'list the namespace');
+    expect(all.split('\n').filter((n) => n.includes(release))).toEqual([]);
+    for (const o of clusterScoped) expect([o, kubectl(['get', o, '-o', 'name']).code]).toEqual([o, 1]);
+    expect(kubectl(['get', 'crd', 'usergenerationjobs.userforge.io', '-o', 'name']).code).toBe(0);
+    expect(mustOk(helmIn(['list', '--all', '-q']), 'helm list')).not.toContain(release);
+  });
+});
