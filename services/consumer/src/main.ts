@@ -47,8 +47,8 @@ export async function start(
     const ctx = { kafka, config, logger, isStopping: () => stopping, onFatal };
     const onProgress = (job: JobView) => void tryPublishEvent<PlatformEvent>(redis, { type: 'job', job });
     const chunkDeps = { users, jobs, tally, onProgress, batchSize: config.INSERT_BATCH_SIZE };
-    const chunks = chunkConsumer(ctx, chunkDeps, deadLetterSender(producer, Topics.userCreateBulkDlq), metrics);
-    const events = userEventsConsumer(ctx, { users, activities }, deadLetterSender(producer, Topics.userEventsDlq));
+    const chunks = chunkConsumer(ctx, chunkDeps, deadLetterSender(producer, Topics.userCreateBulkDlq, metrics.deadLetters), metrics);
+    const events = userEventsConsumer(ctx, { users, activities }, deadLetterSender(producer, Topics.userEventsDlq, metrics.deadLetters));
     for (const group of [events, chunks]) teardown.add(group.name, () => group.stop()); // chunks leave first
     await chunks.start();
     await events.start();

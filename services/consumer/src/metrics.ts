@@ -34,6 +34,12 @@ export function createConsumerMetrics(registry: Registry) {
       help: 'Chunks this process is working on right now.',
       registers,
     }),
+    deadLetters: new Counter({
+      name: `${METRIC_PREFIX}dead_letters_total`,
+      help: 'Messages sent to a dead-letter topic (chunks and user events), by that topic.',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
     lag: new Gauge({
       name: `${METRIC_PREFIX}kafka_consumer_lag_messages`,
       help: 'Messages on the partition not yet committed by the consumer group.',

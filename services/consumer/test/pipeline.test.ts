@@ -121,8 +121,15 @@ describe('generation pipeline (real Kafka, MongoDB-wire database, Redis)', () =>
     expect(final.usersStored).toBe(settled.now);
   });
 
-  it('dead-letters messages that can never succeed, with the reason', async () => {
+  it('dead-letters messages that can never succeed, with the reason, and counts them by topic', async () => {
     const tag = randomUUID();
+    const deadLetters = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${consumer!.metricsPort}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('userforge_dead_letters_total{') && l.includes(`topic="${Topics.userCreateBulkDlq}"`));
+      return Number(line?.split(' ').pop());
+    };
+    const before = await deadLetters();
+    expect(before).toBeGreaterThanOrEqual(0); // the series exists (at 0) before the first letter
     const producer = kafka.producer();
     await producer.connect();
     const valid = chunkMessage(
@@ -155,6 +162,7 @@ describe('generation pipeline (real Kafka, MongoDB-wire database, Redis)', () =>
     expect(letters.get(`${tag}:contract`)).toMatchObject({ reason: 'invalid_message', error: expect.stringMatching(/count/) });
     expect(letters.get(`${tag}:unknown`)).toMatchObject({ reason: 'rejected', error: `unknown job ${'e'.repeat(24)}` });
     expect(letters.get(`${tag}:unknown`)!.source.topic).toBe(Topics.userCreateBulk);
+    expect(await deadLetters()).toBe(before + 3);
   });
 
   describe('a consumer killed with SIGKILL mid-job', () => {

@@ -1,4 +1,5 @@
 import type { KafkaMessage, Producer } from 'kafkajs';
+import type { Counter } from 'prom-client';
 import { Topics, encodeMessage, type DeadLetter } from '@userforge/contracts';
 
 export type DeadLetterTopic = typeof Topics.userCreateBulkDlq | typeof Topics.userEventsDlq;
@@ -18,9 +19,16 @@ export function deadLetterOf(topic: string, partition: number, message: KafkaMes
   };
 }
 
-/** Acknowledged by every in-sync replica before it resolves: the message's offset is committed only after. */
-export function deadLetterSender(producer: Producer, topic: DeadLetterTopic): SendDeadLetter {
+/**
+ * Acknowledged by every in-sync replica before it resolves: the message's offset is committed only
+ * after. Counted per topic; the series exists at 0 from the start, so an alert on its increase sees
+ * the very first letter.
+ */
+export function deadLetterSender(producer: Producer, topic: DeadLetterTopic, counter: Counter<'topic'>): SendDeadLetter {
+  const sent = counter.labels({ topic });
+  sent.inc(0);
   return async (letter) => {
     await producer.send({ topic, acks: -1, messages: [{ key: letter.source.key, value: encodeMessage(topic, letter) }] });
+    sent.inc();
   };
 }
