@@ -92,16 +92,35 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** A port the OS says is free right now (for isolated test stacks). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for isolated stacks come from below the kernel's ephemeral range (32768–60999 by default):
+ * a port the OS hands out for listening is also one it hands out as the source port of outgoing
+ * connections, so on a busy machine such a port could be taken by some client's connection between
+ * choosing it and the server binding it (seen here: Kafka refused a port a client had meanwhile).
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 } as const;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/** Ports this process already handed out: a stack asks for several before any server binds one. */
+const handedOut = new Set<number>();
+
+/** A port free right now, outside the ephemeral range, never the same twice in one process (for isolated test stacks). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port); // before the check, so concurrent callers never pick the same one
+    if (await canListen(port)) return port;
+    handedOut.delete(port);
+  }
+  throw new Error(`no free port between ${PORT_RANGE.from} and ${PORT_RANGE.to} after 200 tries`);
 }
 
 export async function waitFor(what: string, check: () => Promise<void>, timeoutMs: number, isAlive: () => boolean): Promise<void> {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { isOurProcess, readPid } from '../../scripts/stack/procs';
+import { freePort, isOurProcess, readPid } from '../../scripts/stack/procs';
 import { stackDefs } from '../../scripts/stack/apps';
 import { serverDefs, type ServerName } from '../../scripts/stack/servers';
 import { REPO_ROOT, stackPaths, type StackSettings } from '../../scripts/stack/settings';
@@ -120,5 +120,17 @@ describe('which processes `stack:up` starts', () => {
     expect(without).toContain('api');
     expect(without).not.toContain('operator');
     expect(without).not.toContain('kube-apiserver');
+  });
+});
+
+describe('freePort', () => {
+  it('hands out distinct ports below the ephemeral range, each free to listen on', async () => {
+    const [low] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const ports = await Promise.all(Array.from({ length: 40 }, () => freePort()));
+    expect(new Set(ports).size).toBe(40);
+    for (const port of ports) expect(port).toBeLessThan(low!);
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(ports[0], '127.0.0.1', resolve));
+    server.close();
   });
 });
