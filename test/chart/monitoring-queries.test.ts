@@ -72,10 +72,11 @@ beforeAll(async () => {
   const apiBase = `http://127.0.0.1:${api.port}`;
   await waitUntil(async () => (await json<JobView>(await fetch(`${apiBase}/v1/jobs/${created.body.id}`))).body.state, (s) => s === 'succeeded', 120_000, 250);
   await waitUntil(async () => getUgj(kube, ns, 'monitored')?.status?.state, (s) => s === 'Succeeded', 120_000, 250);
-  // Prometheus has seen all 3,000 users, then scrapes once more so the rates see the plateau too.
+  // Prometheus has seen all 3,000 users, then scrapes every app twice more (5 s apart), so a
+  // series born with the jobs' last steps (a reconcile result, say) has the two samples a rate needs.
   await waitUntil(() => scalar('sum(userforge_users_generated_total{app="consumer"})'), (n) => n >= 3000, 60_000, 500);
   const seen = Date.now() / 1000;
-  await waitUntil(() => scalar('min(timestamp(up{job=~"api|consumer|operator"}))'), (t) => t > seen, 30_000, 500);
+  await waitUntil(() => scalar('min(timestamp(up{job=~"api|consumer|operator"}))'), (t) => t > seen + 6, 60_000, 500);
   to = Math.ceil(Date.now() / 1000);
 });
 
