@@ -78,4 +78,12 @@ npx --no-install tsx scripts/stack/cli.ts provision
 # (about 7 minutes more on idle cores): CI's tests start a control plane, check the chart README and validate skaffold.yaml.
 npx --no-install tsx scripts/stack/cli.ts provision --kube
 npx --no-install tsx scripts/fuzz/provision.ts
+# The cluster end-to-end test (test/cluster/e2e.test.ts) runs as root (the node needs it): its node
+# images and CoreDNS, the four app images (buildah) and a Prometheus with Kubernetes discovery
+# (Debian's has none) are built here once, not while other test files run.
+if [ "$(id -u)" -eq 0 ]; then
+  npx --no-install tsx scripts/cluster/cli.ts provision
+  npx --no-install tsx scripts/images/build.ts > /dev/null
+  npx --no-install tsx scripts/stack/prometheus-k8s.ts > /dev/null
+fi
 say "ready"

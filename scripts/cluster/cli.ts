@@ -1,10 +1,12 @@
 import { runCli } from '../stack/run-cli';
 import { type ProcessStatus } from '../stack/stack';
-import { adminKubeconfig, clusterDown, clusterReset, clusterStatus, clusterUp } from './cluster';
+import { adminKubeconfig, clusterDown, clusterReset, clusterStatus, clusterUp, provisionCluster } from './cluster';
 import { clusterPaths, loadClusterSettings } from './settings';
 
-const USAGE = `usage: cluster <up|status|down|reset>
+const USAGE = `usage: cluster <provision|up|status|down|reset>
 
+  provision  builds what the node needs into the cache (CoreDNS; the pause, busybox and CoreDNS
+             images), starting nothing
   up      a single-node Kubernetes cluster on this machine, without Docker: etcd, kube-apiserver,
           kube-controller-manager, kube-scheduler, containerd, kubelet, kube-proxy and CoreDNS
           (the first run builds what it needs into the cache; needs root)
@@ -28,6 +30,10 @@ async function main(command: string | undefined): Promise<number> {
   const c = loadClusterSettings();
   const p = clusterPaths(c);
   switch (command) {
+    case 'provision':
+      provisionCluster(c, log);
+      log(`ready in ${c.stack.USERFORGE_CACHE_DIR}`);
+      return 0;
     case 'up':
       await clusterUp(c, log);
       log(`cluster up. logs: ${p.logs}`);

@@ -6,6 +6,7 @@ import { checkHttp, checkKafka, checkMongo, checkPostgres, checkRedis } from './
 import { kubeServerDefs } from './kube/servers';
 import type { Launch } from './procs';
 import { kafkaListeners, mongoPodForwarder, podScrapeJob, redisBind } from './pod-access';
+import { provisionPrometheusKubernetes } from './prometheus-k8s';
 import { provisionFerretDb, provisionKafka, provisionPostgres, provisionPrometheus, provisionRedis } from './provision';
 import { stackPaths, type StackSettings } from './settings';
 
@@ -242,8 +243,8 @@ function prometheus(s: StackSettings, scrapeTargets: Record<string, string[]>): 
     portVars: ['USERFORGE_PROMETHEUS_PORT'],
     marker: conf,
     startTimeoutMs: 30_000,
-    prepare() {
-      const bin = provisionPrometheus();
+    prepare(log) {
+      const bin = s.USERFORGE_PROMETHEUS_KUBECONFIG ? provisionPrometheusKubernetes(s, log) : provisionPrometheus();
       const jobs = Object.entries({ prometheus: [`127.0.0.1:${port}`], ...scrapeTargets })
         .map(([job, targets]) => `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`)
         .join('\n');

@@ -48,6 +48,8 @@ export const stackShape = {
   USERFORGE_KAFKA_POD_PORT: env.port(9094),
   /** A kubeconfig Prometheus discovers pods with (annotated `prometheus.io/scrape: "true"`); empty: none. */
   USERFORGE_PROMETHEUS_KUBECONFIG: z.string().default(''),
+  /** Prometheus built from its Go module when USERFORGE_PROMETHEUS_KUBECONFIG is set (Debian's lacks Kubernetes discovery). */
+  USERFORGE_PROMETHEUS_KUBERNETES_VERSION: version('2.54.1'),
   USERFORGE_API_PORT: env.port(9000),
   /** The dashboard's development server (`npm start dashboard`, `stack:up --apps`). */
   USERFORGE_DASHBOARD_PORT: env.port(4200),
