@@ -48,4 +48,9 @@ const r = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as JestJson;
 // A suite that fails to load has no test results of its own: count it as a failure.
 const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
 console.log(summary(r.numPassedTests, failed, r.numPendingTests + r.numTodoTests));
+if (jest.status !== 0 && failed === 0) {
+  // Every test passed, yet jest failed: most often a test file left work running that touched
+  // jest after the file had ended ("... after the Jest environment has been torn down" above).
+  console.error(`jest exited with ${jest.status === null ? `signal ${jest.signal}` : `status ${jest.status}`} although no test failed: see its errors above`);
+}
 process.exit(jest.status === 0 && failed === 0 && r.numTotalTests > 0 ? 0 : 1);

@@ -27,6 +27,20 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * Not a failure of the work: something it depends on is not ready yet (say, figures being rebuilt).
+ * Whoever runs the work holds it and tries again after `afterMs`, without counting an attempt.
+ */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly afterMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}
+
 /** Driver errors that mean "cannot reach MongoDB or Kafka right now". */
 const UNAVAILABLE = /^(MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeoutError|KafkaJSBrokerNotFound)$/;
 

@@ -44,7 +44,7 @@ export async function start(
     teardown.add('ops server', () => ops?.close());
     const { kafka, producer, admin } = await connectKafka(config, logger, teardown);
 
-    const ctx = { kafka, config, logger, isStopping: () => stopping, onFatal };
+    const ctx = { kafka, config, logger, isStopping: () => stopping, onFatal, heldBack: metrics.heldBack };
     const onProgress = (job: JobView) => void tryPublishEvent<PlatformEvent>(redis, { type: 'job', job });
     const chunkDeps = { users, jobs, tally, onProgress, batchSize: config.INSERT_BATCH_SIZE };
     const chunks = chunkConsumer(ctx, chunkDeps, deadLetterSender(producer, Topics.userCreateBulkDlq, metrics.deadLetters), metrics);

@@ -40,6 +40,12 @@ export function createConsumerMetrics(registry: Registry) {
       labelNames: ['topic'] as const,
       registers,
     }),
+    heldBack: new Counter({
+      name: `${METRIC_PREFIX}messages_held_back_total`,
+      help: 'Messages put back, their partition paused, because something they need is not ready yet (activity figures being rebuilt), by topic.',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
     lag: new Gauge({
       name: `${METRIC_PREFIX}kafka_consumer_lag_messages`,
       help: 'Messages on the partition not yet committed by the consumer group.',

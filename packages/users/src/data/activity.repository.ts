@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId, type Collection, type Db } from 'mongodb';
 import type { Redis } from 'ioredis';
-import { isDuplicateKey } from '@userforge/platform';
+import { RetryLater, isDuplicateKey } from '@userforge/platform';
 import type { Activity } from '../domain/activity';
 import { ranked } from '../domain/ranked';
 
@@ -32,9 +32,9 @@ export function activityKeys(dbName: string) {
 }
 
 /** Counting is refused until the figures are built: see `ActivityRepository.rebuild`. */
-export class ActivityFiguresNotBuilt extends Error {
+export class ActivityFiguresNotBuilt extends RetryLater {
   constructor() {
-    super('activity figures are being rebuilt; counting waits for them');
+    super('activity figures are being rebuilt; counting waits for them', 2_000);
     this.name = 'ActivityFiguresNotBuilt';
   }
 }

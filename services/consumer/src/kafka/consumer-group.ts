@@ -1,5 +1,6 @@
-import type { Consumer, ConsumerConfig as KafkaConsumerOptions, EachMessageHandler, Kafka } from 'kafkajs';
-import type { Logger } from '@userforge/platform';
+import type { Consumer, ConsumerConfig as KafkaConsumerOptions, EachMessageHandler, EachMessagePayload, Kafka } from 'kafkajs';
+import type { Counter } from 'prom-client';
+import { RetryLater, type Logger } from '@userforge/platform';
 import type { ConsumerConfig } from '../config';
 
 /** What every consumer group of this process shares. */
@@ -11,6 +12,8 @@ export interface GroupContext {
   isStopping: () => boolean;
   /** Called when a consumer dies for good; the process entry point exits so it is restarted. */
   onFatal: (err: unknown) => void;
+  /** Messages held back (their partition paused) because a dependency said "retry later", by topic. */
+  heldBack: Counter<'topic'>;
 }
 
 export type CommitOffset = (topic: string, partition: number, nextOffset: string) => Promise<void>;
@@ -30,12 +33,15 @@ export class ConsumerGroup {
   readonly name: string;
   private readonly consumer: Consumer;
   private member = false;
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private leaving = false;
 
   constructor(
     private readonly ctx: GroupContext,
     private readonly options: GroupOptions,
   ) {
     this.name = options.name;
+    for (const topic of options.topics) ctx.heldBack.labels({ topic }).inc(0); // a series from the start, for alerts
     this.consumer = ctx.kafka.consumer(options.consumer);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.member = true;
@@ -58,7 +64,38 @@ export class ConsumerGroup {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...topics], fromBeginning: this.ctx.config.KAFKA_FROM_BEGINNING });
     const commit: CommitOffset = (topic, partition, offset) => this.consumer.commitOffsets([{ topic, partition, offset }]);
-    await this.consumer.run({ autoCommit: false, partitionsConsumedConcurrently, eachMessage: handler(commit) });
+    const eachMessage = handler(commit);
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently,
+      eachMessage: async (payload) => {
+        try {
+          await eachMessage(payload);
+        } catch (err) {
+          if (!(err instanceof RetryLater)) throw err;
+          this.holdBack(payload, err);
+        }
+      },
+    });
+  }
+
+  /**
+   * A message whose dependency is not ready yet is neither a failure nor done: rewind the partition
+   * to it and pause the partition for `afterMs`. Thrown to kafkajs instead, it would be retried a few
+   * times at once and then crash and restart the whole consumer, over and over, until the dependency
+   * is ready; this way one quiet partition waits and the others go on.
+   */
+  private holdBack({ topic, partition, message, pause }: EachMessagePayload, err: RetryLater): void {
+    const resume = pause();
+    this.consumer.seek({ topic, partition, offset: message.offset });
+    this.ctx.heldBack.inc({ topic });
+    this.ctx.logger.warn({ topic, partition, offset: message.offset, reason: err.message, retryInMs: err.afterMs }, `${this.name}: holding the partition back`);
+    if (this.leaving) return; // the partition's next owner picks the message up
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      resume();
+    }, err.afterMs);
+    this.resumeTimers.add(timer);
   }
 
   /**
@@ -66,6 +103,9 @@ export class ConsumerGroup {
    * stopping: they are redone by the partition's next owner, which idempotency makes harmless.
    */
   async stop(): Promise<void> {
+    this.leaving = true;
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    this.resumeTimers.clear();
     await this.consumer.disconnect().catch((err: unknown) => this.ctx.logger.warn({ err }, `${this.name} disconnect failed`));
   }
 }
