@@ -1,5 +1,4 @@
-import { runCli } from '../stack/run-cli';
-import { type ProcessStatus } from '../stack/stack';
+import { printStatusTable, runCli } from '../stack/run-cli';
 import { adminKubeconfig, clusterDown, clusterReset, clusterStatus, clusterUp, provisionCluster } from './cluster';
 import { clusterPaths, loadClusterSettings } from './settings';
 
@@ -16,16 +15,6 @@ const USAGE = `usage: cluster <provision|up|status|down|reset>
 
 const log = (m: string) => console.log(`[cluster] ${m}`);
 
-function printTable(rows: ProcessStatus[]): void {
-  const width = Math.max(11, ...rows.map((r) => r.name.length));
-  for (const r of rows) {
-    const mark = r.state === 'healthy' ? 'ok  ' : 'DOWN';
-    const port = r.ports.length > 0 ? String(r.ports[0]) : '-';
-    const pid = r.pid === undefined ? '-' : String(r.pid);
-    console.log(`${mark}  ${r.name.padEnd(width)} port ${port.padEnd(6)} pid ${pid.padEnd(8)} ${r.state}: ${r.detail}`);
-  }
-}
-
 async function main(command: string | undefined): Promise<number> {
   const c = loadClusterSettings();
   const p = clusterPaths(c);
@@ -41,7 +30,7 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     case 'status': {
       const rows = await clusterStatus(c);
-      printTable(rows);
+      printStatusTable(rows);
       console.log(`logs: ${p.logs}`);
       console.log(`kubeconfig: ${adminKubeconfig(c)}`);
       return rows.every((r) => r.state === 'healthy') ? 0 : 1;

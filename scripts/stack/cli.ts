@@ -8,7 +8,7 @@ import { provisionHelmDocs, provisionSkaffold } from './kube/tools';
 import { provisionFerretDb, provisionKafka, provisionPrometheus, provisionRedis } from './provision';
 import { SERVER_NAMES, serverDefs, type ServerName } from './servers';
 import { loadStackSettings, stackPaths, type StackSettings } from './settings';
-import { runCli } from './run-cli';
+import { printStatusTable, runCli } from './run-cli';
 import { StackError, down, reset, status, up, type ProcessStatus } from './stack';
 
 const USAGE = `usage: stack <provision|up|status|down|reset> [--apps] [--kube]
@@ -22,15 +22,6 @@ const USAGE = `usage: stack <provision|up|status|down|reset> [--apps] [--kube]
   reset    stop everything and delete the stack's data and logs`;
 
 const log = (m: string) => console.log(`[stack] ${m}`);
-
-function printTable(rows: ProcessStatus[]): void {
-  const width = Math.max(11, ...rows.map((r) => r.name.length));
-  for (const r of rows) {
-    const mark = r.state === 'healthy' ? 'ok  ' : 'DOWN';
-    const pid = r.pid === undefined ? '-' : String(r.pid);
-    console.log(`${mark}  ${r.name.padEnd(width)} port ${String(r.ports[0]).padEnd(6)} pid ${pid.padEnd(8)} ${r.state}: ${r.detail}`);
-  }
-}
 
 const printKubeconfig = (s: StackSettings) => log(`kubeconfig: ${kubeconfigPath(s)}  (kubectl --kubeconfig ${kubeconfigPath(s)} get ns)`);
 
@@ -72,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
       const kube = withKube ? [] : started(await status(s, serverDefs(s, ['kube'])));
       const apps = started(await status(s, appDefs({ ...s, USERFORGE_STACK_SERVERS: [...SERVER_NAMES] })));
       const rows = [...requested, ...kube, ...apps];
-      printTable(rows);
+      printStatusTable(rows);
       console.log(`logs: ${paths.logs}`);
       if (withKube || kube.length > 0) console.log(`kubeconfig: ${kubeconfigPath(s)}`);
       return rows.every((r) => r.state === 'healthy') ? 0 : 1;

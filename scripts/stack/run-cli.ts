@@ -1,6 +1,6 @@
 import { ConfigError } from '@userforge/platform';
 import { ProvisionError } from './provision';
-import { StackError } from './stack';
+import { StackError, formatStatusTable, type ProcessStatus } from './stack';
 
 /**
  * Runs a command-line entry point and exits with its code: the errors users cause (a taken port,
@@ -18,4 +18,9 @@ export function runCli(tag: string, main: () => Promise<number>): void {
       process.exit(1);
     },
   );
+}
+
+/** Prints the status table of `stack:status` and `cluster:status` (nothing for no processes). */
+export function printStatusTable(rows: ProcessStatus[]): void {
+  if (rows.length > 0) console.log(formatStatusTable(rows));
 }

@@ -18,6 +18,19 @@ export interface ProcessStatus {
 
 type Log = (message: string) => void;
 
+/** One line per process: mark, name, first port, pid, state and why (`stack:status`, `cluster:status`). */
+export function formatStatusTable(rows: ProcessStatus[]): string {
+  const width = Math.max(11, ...rows.map((r) => r.name.length));
+  return rows
+    .map((r) => {
+      const mark = r.state === 'healthy' ? 'ok  ' : 'DOWN';
+      const port = r.ports.length > 0 ? String(r.ports[0]) : '-';
+      const pid = r.pid === undefined ? '-' : String(r.pid);
+      return `${mark}  ${r.name.padEnd(width)} port ${port.padEnd(6)} pid ${pid.padEnd(8)} ${r.state}: ${r.detail}`;
+    })
+    .join('\n');
+}
+
 const files = (s: StackSettings, name: string) => {
   const p = stackPaths(s);
   return { pid: path.join(p.run, `${name}.pid`), log: path.join(p.logs, `${name}.log`) };

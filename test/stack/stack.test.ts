@@ -8,7 +8,7 @@ import { freePort, isOurProcess, readPid } from '../../scripts/stack/procs';
 import { stackDefs } from '../../scripts/stack/apps';
 import { serverDefs, type ServerName } from '../../scripts/stack/servers';
 import { REPO_ROOT, stackPaths, type StackSettings } from '../../scripts/stack/settings';
-import { StackError, down, reset, status, up } from '../../scripts/stack/stack';
+import { StackError, down, formatStatusTable, reset, status, up } from '../../scripts/stack/stack';
 import { isolatedSettings } from '../../scripts/stack/isolated';
 
 const run = promisify(execFile);
@@ -132,5 +132,18 @@ describe('freePort', () => {
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(ports[0], '127.0.0.1', resolve));
     server.close();
+  });
+});
+
+describe('the status table', () => {
+  it('lines up one row per process, marking what is not healthy and what has no port or pid', () => {
+    const table = formatStatusTable([
+      { name: 'redis', ports: [6380], pid: 4242, state: 'healthy', detail: 'answers' },
+      { name: 'kube-scheduler', ports: [], state: 'stopped', detail: 'not running' },
+    ]).split('\n');
+    expect(table).toEqual([
+      'ok    redis          port 6380   pid 4242     healthy: answers',
+      'DOWN  kube-scheduler port -      pid -        stopped: not running',
+    ]);
   });
 });

@@ -63,13 +63,8 @@ export class KubeClient {
     return this.rest.watch(this.jobsPath(), { resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) }, onEvent);
   }
 
-  async getJob(namespace: string, name: string): Promise<UserGenerationJob | null> {
-    try {
-      return await this.rest.request<UserGenerationJob>('GET', this.jobsPath(namespace, name));
-    } catch (err) {
-      if (statusOf(err) === 404) return null;
-      throw err;
-    }
+  getJob(namespace: string, name: string): Promise<UserGenerationJob | null> {
+    return this.orNullIfGone(this.rest.request<UserGenerationJob>('GET', this.jobsPath(namespace, name)));
   }
 
   async patchStatus(ugj: UserGenerationJob, status: UserGenerationJobStatus): Promise<void> {
@@ -86,10 +81,16 @@ export class KubeClient {
   }
 
   async deleteJob(ugj: UserGenerationJob): Promise<void> {
+    await this.orNullIfGone(this.rest.request('DELETE', this.jobsPath(ugj.metadata.namespace, ugj.metadata.name)));
+  }
+
+  /** The answer, or null when the object does not exist (404); any other failure is thrown. */
+  private async orNullIfGone<T>(request: Promise<T>): Promise<T | null> {
     try {
-      await this.rest.request('DELETE', this.jobsPath(ugj.metadata.namespace, ugj.metadata.name));
+      return await request;
     } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (statusOf(err) === 404) return null;
+      throw err;
     }
   }
 
@@ -125,13 +126,8 @@ export class KubeClient {
 
   private leasePath = (namespace: string, name?: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases${name ? `/${encodeURIComponent(name)}` : ''}`;
 
-  async readLease(namespace: string, name: string): Promise<Lease | null> {
-    try {
-      return await this.rest.request<Lease>('GET', this.leasePath(namespace, name));
-    } catch (err) {
-      if (statusOf(err) === 404) return null;
-      throw err;
-    }
+  readLease(namespace: string, name: string): Promise<Lease | null> {
+    return this.orNullIfGone(this.rest.request<Lease>('GET', this.leasePath(namespace, name)));
   }
 
   createLease(namespace: string, body: Lease): Promise<Lease> {
