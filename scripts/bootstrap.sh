@@ -79,7 +79,7 @@ npx --no-install tsx scripts/stack/cli.ts provision
 npx --no-install tsx scripts/stack/cli.ts provision --kube
 npx --no-install tsx scripts/fuzz/provision.ts
 # The cluster end-to-end test (test/cluster/e2e.test.ts) runs as root (the node needs it): its node
-# images and CoreDNS, the four app images (buildah) and a Prometheus with Kubernetes discovery
+# images, CoreDNS and Traefik (its ingress controller), the four app images (buildah) and a Prometheus with Kubernetes discovery
 # (Debian's has none) are built here once, not while other test files run.
 if [ "$(id -u)" -eq 0 ]; then
   npx --no-install tsx scripts/cluster/cli.ts provision

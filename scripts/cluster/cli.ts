@@ -4,12 +4,12 @@ import { clusterPaths, loadClusterSettings } from './settings';
 
 const USAGE = `usage: cluster <provision|up|status|down|reset>
 
-  provision  builds what the node needs into the cache (CoreDNS; the pause, busybox and CoreDNS
-             images), starting nothing
+  provision  builds what the node needs into the cache (CoreDNS, Traefik; the pause, busybox,
+             CoreDNS and Traefik images), starting nothing
   up      a single-node Kubernetes cluster on this machine, without Docker: etcd, kube-apiserver,
-          kube-controller-manager, kube-scheduler, containerd, kubelet, kube-proxy and CoreDNS
-          (the first run builds what it needs into the cache; needs root)
-  status  asks each process, the node's Ready condition and the cluster DNS (exit 1 if any fails)
+          kube-controller-manager, kube-scheduler, containerd, kubelet, kube-proxy, CoreDNS and
+          Traefik as the ingress controller (the first run builds what it needs into the cache; needs root)
+  status  asks each process, the node's Ready condition, the cluster DNS and the ingress (exit 1 if any fails)
   down    stops the cluster's processes and pods, and restores the host as recorded before up
   reset   down, then deletes the cluster's state`;
 

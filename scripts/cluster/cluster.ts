@@ -9,6 +9,7 @@ import { StackError, down, status, up, type ProcessStatus } from '../stack/stack
 import { applyCoredns, checkClusterDns } from './dns';
 import { ensureHostRecord, hostDrift, kubepodsCgroups, mountsUnder, readHostRecord, restoreHost, writeSysctl } from './host';
 import { provisionImages } from './images';
+import { applyIngress, checkIngress, ingressOrigin } from './ingress';
 import { ensureNodeAddress, killLeftovers, removePods } from './network';
 import { ctr } from './containerd';
 import { clusterDefs } from './node';
@@ -25,7 +26,7 @@ const allDefs = (c: ClusterSettings): ProcessDef[] => {
   return [...d.controlPlane, d.containerd, ...d.node];
 };
 
-/** Everything `up` needs from the machine and the cache; the first run builds Kubernetes, CoreDNS and the images. */
+/** Everything `up` needs from the machine and the cache; the first run builds Kubernetes, CoreDNS, Traefik and the images. */
 export function provisionCluster(c: ClusterSettings, log: Log) {
   if (process.getuid?.() !== 0) throw new StackError('the cluster needs root: it adds a network interface, runs containers and sets kernel tunables.');
   const tools = nodeTools(c);
@@ -81,7 +82,7 @@ async function checkPorts(c: ClusterSettings): Promise<void> {
   }
 }
 
-/** Provisions once, records the host, then starts the control plane, containerd, the images, the node and CoreDNS. */
+/** Provisions once, records the host, then starts the control plane, containerd, the images, the node, CoreDNS and the ingress controller. */
 export async function clusterUp(c: ClusterSettings, log: Log): Promise<void> {
   const t0 = Date.now();
   const at = (m: string) => log(`${m} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
@@ -113,9 +114,12 @@ export async function clusterUp(c: ClusterSettings, log: Log): Promise<void> {
   applyCoredns(kube.bin('kubectl'), adminKubeconfig(c), c.USERFORGE_COREDNS_VERSION);
   await until('CoreDNS answering', 120_000, () => checkClusterDns(c));
   at('CoreDNS answers');
+  applyIngress(kube.bin('kubectl'), adminKubeconfig(c), c);
+  await until('the ingress controller answering', 120_000, () => checkIngress(c));
+  at(`ingress controller (Traefik) answers at ${ingressOrigin(c)}`);
 }
 
-/** Each process's own health, then what only the whole answers: node Ready, and DNS through the Service. */
+/** Each process's own health, then what only the whole answers: node Ready, DNS through the Service, the ingress through its hostPort. */
 export async function clusterStatus(c: ClusterSettings): Promise<ProcessStatus[]> {
   const cs = controlPlaneSettings(c);
   const rows = await status(cs, allDefs(c));
@@ -128,6 +132,7 @@ export async function clusterStatus(c: ClusterSettings): Promise<ProcessStatus[]
   };
   rows.push(await check('node', () => checkNodeReady(c), () => `${c.USERFORGE_CLUSTER_NODE_NAME} Ready`));
   rows.push(await check('cluster-dns', () => checkClusterDns(c), (a) => `kubernetes.default.svc.cluster.local -> ${(a as string[]).join(',')}`));
+  rows.push(await check('ingress', () => checkIngress(c), () => `Traefik at ${ingressOrigin(c)}`));
   return rows;
 }
 

@@ -2,15 +2,15 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ProvisionError, requireTool } from '../stack/provision';
-import { GO_HINT, goEnv, runLogged, withBuildLock } from '../stack/kube/provision';
+import { copyGoModule, ProvisionError, requireTool } from '../stack/provision';
+import { download, GO_HINT, goEnv, runLogged, withBuildLock } from '../stack/kube/provision';
 import type { ClusterSettings } from './settings';
 import { APT } from './tools';
 
 /**
  * Nothing can be pulled here, so the node's images are built locally with buildah from static
  * binaries and loaded into containerd from archives: the pause image every pod sandbox runs, a
- * busybox image for pods that need a shell, and CoreDNS.
+ * busybox image for pods that need a shell, CoreDNS, and Traefik (the ingress controller).
  */
 export interface ImageArchive {
   ref: string;
@@ -42,6 +42,7 @@ export const IMAGE_REFS = {
   pause: 'localhost/userforge/pause:v1',
   busybox: 'localhost/userforge/busybox:v1',
   coredns: (version: string) => `localhost/userforge/coredns:v${version}`,
+  traefik: (version: string) => `localhost/userforge/traefik:v${version}`,
 };
 
 function run(what: string, cmd: string, args: string[], opts: { cwd?: string } = {}): string {
@@ -150,16 +151,63 @@ function provisionCoreDns(c: ClusterSettings, log: (m: string) => void): string 
   });
 }
 
+/** A scratch image of one static binary, which it runs (the pod gives the arguments). */
+function binaryImage(c: ClusterSettings, name: string, ref: string, log: (m: string) => void, binary: () => string): ImageArchive {
+  return cachedImage(c, name, ref, log, (rootfs) => {
+    const file = path.join(rootfs, name.replace(/-v[\d.]+$/, ''));
+    fs.copyFileSync(binary(), file);
+    fs.chmodSync(file, 0o755);
+    return { entrypoint: [`/${path.basename(file)}`] };
+  });
+}
+
 export function corednsImage(c: ClusterSettings, log: (m: string) => void): ImageArchive {
   const version = c.USERFORGE_COREDNS_VERSION;
-  return cachedImage(c, `coredns-v${version}`, IMAGE_REFS.coredns(version), log, (rootfs) => {
-    fs.copyFileSync(provisionCoreDns(c, log), path.join(rootfs, 'coredns'));
-    fs.chmodSync(path.join(rootfs, 'coredns'), 0o755);
-    return { entrypoint: ['/coredns'] };
+  return binaryImage(c, `coredns-v${version}`, IMAGE_REFS.coredns(version), log, () => provisionCoreDns(c, log));
+}
+
+/**
+ * Traefik from its Go module, cached per release. Its go.mod has `replace` lines, which
+ * `go install pkg@version` refuses, so the module is copied and built in place.
+ */
+function provisionTraefik(c: ClusterSettings, log: (m: string) => void): string {
+  const version = c.USERFORGE_TRAEFIK_VERSION;
+  const home = path.join(c.stack.USERFORGE_CACHE_DIR, `traefik-v${version}`);
+  const bin = path.join(home, 'bin', 'traefik');
+  const done = () => (fs.existsSync(bin) ? bin : undefined);
+  return withBuildLock(home, `Traefik v${version}`, log, done, () => {
+    const go = requireTool('go', GO_HINT);
+    const [mod] = download(go, c.stack, [`github.com/traefik/traefik/v3@v${version}`]);
+    if (!mod?.Dir || mod.Error) throw new ProvisionError(`the Go module proxy does not serve Traefik v${version}: ${mod?.Error}`);
+    const src = path.join(home, 'src');
+    copyGoModule(mod.Dir, src);
+    const tmp = `${bin}.tmp-${process.pid}`;
+    fs.mkdirSync(path.dirname(bin), { recursive: true });
+    const started = Date.now();
+    log(`building Traefik v${version} into ${bin} (first run only, about 8 minutes on 2 cores)`);
+    try {
+      // The ldflags of Traefik's Makefile, so `traefik version` reports the release.
+      const ldflags = `-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=v${version}`;
+      runLogged(`building Traefik v${version}`, go, ['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, './cmd/traefik'], path.join(home, 'build.log'), {
+        cwd: src,
+        env: goEnv(c.stack),
+      });
+      fs.renameSync(tmp, bin);
+    } finally {
+      fs.rmSync(src, { recursive: true, force: true });
+      fs.rmSync(tmp, { force: true });
+    }
+    log(`built Traefik v${version} in ${Math.round((Date.now() - started) / 1000)} s`);
+    return bin;
   });
+}
+
+export function traefikImage(c: ClusterSettings, log: (m: string) => void): ImageArchive {
+  const version = c.USERFORGE_TRAEFIK_VERSION;
+  return binaryImage(c, `traefik-v${version}`, IMAGE_REFS.traefik(version), log, () => provisionTraefik(c, log));
 }
 
 /** Every image the node loads on `cluster:up`. */
 export function provisionImages(c: ClusterSettings, log: (m: string) => void): ImageArchive[] {
-  return [pauseImage(c, log), busyboxImage(c, log), corednsImage(c, log)];
+  return [pauseImage(c, log), busyboxImage(c, log), corednsImage(c, log), traefikImage(c, log)];
 }

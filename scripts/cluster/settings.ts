@@ -38,6 +38,13 @@ export const clusterShape = {
   USERFORGE_CLUSTER_KUBE_PROXY_METRICS_PORT: env.port(10249),
   /** CoreDNS, built from its Go module for the cluster's DNS. */
   USERFORGE_COREDNS_VERSION: z.string().regex(/^v?\d+\.\d+\.\d+$/).default('1.14.7').transform((v) => v.replace(/^v/, '')),
+  /**
+   * Traefik, built from its Go module: the node's ingress controller (IngressClass `traefik`). 3.7
+   * replaces a module with a fork version the Go module proxy does not serve; 3.6 builds.
+   */
+  USERFORGE_TRAEFIK_VERSION: z.string().regex(/^v?3\.\d+\.\d+$/, 'expected a Traefik 3.x release such as 3.6.12').default('3.6.12').transform((v) => v.replace(/^v/, '')),
+  /** The port of the node address where the ingress controller takes HTTP (a hostPort, as on kind). */
+  USERFORGE_CLUSTER_INGRESS_PORT: env.port(80),
   /** Where the CNI plugins are; default: the first of the usual places that has `bridge`. */
   USERFORGE_CNI_BIN_DIR: z.string().optional(),
 };

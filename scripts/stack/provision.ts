@@ -31,6 +31,20 @@ function run(what: string, cmd: string, args: string[], opts: { cwd?: string; en
   }
 }
 
+/**
+ * A writable copy of a module from Go's module cache (whose files are read-only), to build in place
+ * a module that `go install pkg@version` refuses (a `replace` line, a file it must be given).
+ */
+export function copyGoModule(moduleDir: string, dest: string): void {
+  fs.rmSync(dest, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.cpSync(moduleDir, dest, { recursive: true });
+  fs.chmodSync(dest, 0o755);
+  for (const entry of fs.readdirSync(dest, { recursive: true, withFileTypes: true })) {
+    fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+  }
+}
+
 /** Kafka's runtime classpath, resolved from Maven Central once and cached. */
 export function provisionKafka(s: StackSettings, log: (m: string) => void): { libs: string; java: string } {
   const java = requireTool('java', 'Install a JDK 17+ (Debian: openjdk-17-jre-headless).');
@@ -77,13 +91,7 @@ export function provisionFerretDb(s: StackSettings, log: (m: string) => void): s
   ) as { Dir?: string; Error?: string };
   if (!info.Dir) throw new ProvisionError(`could not download FerretDB: ${info.Error ?? 'unknown error'}`);
   const src = path.join(home, 'src');
-  fs.rmSync(src, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(src), { recursive: true });
-  fs.cpSync(info.Dir, src, { recursive: true });
-  fs.chmodSync(src, 0o755);
-  for (const entry of fs.readdirSync(src, { recursive: true, withFileTypes: true })) {
-    fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
-  }
+  copyGoModule(info.Dir, src);
   run('patching FerretDB', requireTool('git', APT_HINT), ['apply', FERRETDB_PATCH], { cwd: src });
   fs.writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `v${FERRETDB_VERSION}\n`);
   run('building FerretDB', go, ['build', '-trimpath', '-o', bin, './cmd/ferretdb'], { cwd: src, env: { CGO_ENABLED: '0' } });

@@ -2,8 +2,9 @@
 /**
  * End to end on a real single-node cluster (npm run cluster:up): the chart installed with the images
  * built here, the local stack's servers as its external servers, the operator scaling real consumer
- * pods for UserGenerationJobs, the dashboard pod in headless Chromium, Prometheus on the host
- * discovering the pods, then helm upgrade and uninstall. Needs root (the node); CI runs as root.
+ * pods for UserGenerationJobs, the dashboard pod in headless Chromium through the node's ingress
+ * controller, Prometheus on the host discovering the pods, then helm upgrade and uninstall. Needs
+ * root (the node); CI runs as root.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { MongoClient } from 'mongodb';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { jobIdFor } from '../../operator/src/api/v1alpha1/user-generation-job.types';
 import { usersOfJob } from '../../operator/test/harness';
+import { INGRESS_CLASS, INGRESS_NAMESPACE, INGRESS_POD_LABELS } from '../../scripts/cluster/ingress';
 import { CHART } from '../chart/helm';
 import { cluster, ensureCluster, freeNodePorts, importAppImages, record, requireRoot, RESULTS, startPodStack, writeValues } from './harness';
 import { pollJob, promQuery, readLoad, watchJobEvents } from './observe';
@@ -22,14 +24,19 @@ jest.setTimeout(1_800_000);
 const NS = 'userforge-e2e';
 const N = 200_000;
 const KUBECTL_RECORD = path.join(RESULTS, 'cluster-e2e-kubectl.txt');
+/** The Ingress's host. No DNS here knows it: requests name it and connect to the node address. */
+const HOST = 'userforge.localtest.me';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let node: Awaited<ReturnType<typeof ensureCluster>> | undefined;
 let stack: Awaited<ReturnType<typeof startPodStack>> | undefined;
 let k: ReturnType<typeof cluster>;
 let valuesFile: string;
+/** The API's NodePort: the reference the ingress is measured against. */
 let api: string;
-let dashboard: string;
+/** The dashboard and the API through the Ingress, as users reach them. */
+let site: string;
+let via: { address: string };
 let browser: Browser | undefined;
 let page: Page;
 
@@ -59,10 +66,13 @@ beforeAll(async () => {
   // Pods must meet the `restricted` Pod Security Standard: the chart's securityContext is checked by admission.
   k.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
   const at = node.c.USERFORGE_CLUSTER_ADDRESS;
-  const [apiNodePort, dashboardNodePort] = freeNodePorts(k, 2) as [number, number];
+  const [apiNodePort] = freeNodePorts(k, 1) as [number];
   api = `http://${at}:${apiNodePort}`;
-  dashboard = `http://${at}:${dashboardNodePort}`;
-  const values = e2eValues({ tag, at, apiNodePort, dashboardNodePort, ...stack.forPods, apiServerPort: node.c.USERFORGE_CLUSTER_APISERVER_PORT });
+  const ingressPort = node.c.USERFORGE_CLUSTER_INGRESS_PORT;
+  site = `http://${HOST}${ingressPort === 80 ? '' : `:${ingressPort}`}`;
+  via = { address: at };
+  const ingress = { className: INGRESS_CLASS, namespace: INGRESS_NAMESPACE, podLabels: INGRESS_POD_LABELS };
+  const values = e2eValues({ tag, at, host: HOST, ingress, apiNodePort, ...stack.forPods, apiServerPort: node.c.USERFORGE_CLUSTER_APISERVER_PORT });
   valuesFile = writeValues(path.join(node.c.dir, 'e2e-values.yaml'), values);
   k.ok(k.helm(['install', RELEASE, CHART, '-n', NS, '-f', valuesFile, '--wait', '--timeout', '10m']), 'helm install');
   process.stderr.write(`[cluster-e2e] cluster ${node.startedHere ? 'started' : 'already up'}; ready to test after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
@@ -104,6 +114,16 @@ describe('userforge on a real single-node cluster', () => {
     const operators = releasePods(k, NS, 'operator').map((p) => p.metadata.name);
     const holder = await until('an operator holds the Lease', () => leaseHolder(k, NS), (h) => h !== undefined, 60_000);
     expect(operators).toContain(holder);
+
+    // The node's ingress controller took both Ingresses of the release: it wrote where it serves them.
+    const addresses = await until(
+      'the Ingresses served',
+      () => k.json<{ items: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }[] }>(['get', 'ingress', '-n', NS]).items.map((i) => i.status?.loadBalancer?.ingress?.[0]?.ip),
+      (ips) => ips.length === 2 && ips.every((ip) => ip !== undefined),
+      60_000,
+    );
+    expect(addresses).toEqual([node!.c.USERFORGE_CLUSTER_ADDRESS, node!.c.USERFORGE_CLUSTER_ADDRESS]);
+    record(KUBECTL_RECORD, 'kubectl get ingress', k.ok(k.kubectl(['get', 'ingress', '-n', NS]), 'kubectl get ingress'));
   });
 
   it('is scraped by Prometheus on the host through the API server: up == 1 for every app pod, one operator leads', async () => {
@@ -122,12 +142,13 @@ describe('userforge on a real single-node cluster', () => {
     expect(leaders.find((s) => s.value[1] === '1')!.metric.pod).toBe(leaseHolder(k, NS));
   });
 
-  it(`generates ${N.toLocaleString('en')} users with parallelism 3: the operator scales the consumers to 3 and back, the dashboard pod shows live progress, SSE arrives within 2 s`, async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-proxy-server'] });
+  it(`generates ${N.toLocaleString('en')} users with parallelism 3: the operator scales the consumers to 3 and back, the dashboard pod shows live progress, SSE through the ingress arrives within 2 s`, async () => {
+    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-proxy-server', `--host-resolver-rules=MAP ${HOST} ${via.address}`];
+    browser = await chromium.launch({ executablePath: CHROMIUM, args });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${dashboard}/#/jobs`);
+    await page.goto(`${site}/#/jobs`);
     await page.getByRole('button', { name: 'Start job' }).waitFor();
-    const sse = watchJobEvents(`${api}/v1/events`);
+    const sse = watchJobEvents(`${site}/v1/events`, via);
 
     k.apply(ugj(NS, 'first', N, 3));
     const uid = getUgj(k, NS, 'first').metadata.uid!;
@@ -156,13 +177,13 @@ describe('userforge on a real single-node cluster', () => {
     await page.screenshot({ path: path.join(RESULTS, 'screenshots', 'cluster-jobs.png'), fullPage: true });
     expect([...shown].filter((v) => v > 0 && v < 100).length).toBeGreaterThanOrEqual(2);
 
-    // Every event of the job came through the NodePort within 2 s of the change being readable from the API.
+    // Every event of the job came through the ingress within 2 s of the change being readable from the API itself.
     await until('the final event', () => sse.of(jobId), (e) => e.some((x) => x.job.state === 'succeeded'), 10_000, 200);
     await sse.close();
     await rest.stop();
     const events = sse.of(jobId);
     const lags = events.map((e) => e.at - rest.firstShown(e.job));
-    process.stderr.write(`[cluster-e2e] ${events.length} SSE events of the job; arrival after the API first showed the change: max ${Math.max(...lags)} ms (${events.map((e, i) => `${e.job.state}/${e.job.usersStored}:${lags[i]}`).join(' ')})\n`);
+    process.stderr.write(`[cluster-e2e] ${events.length} SSE events of the job through the ingress; arrival after the API first showed the change: max ${Math.max(...lags)} ms (${events.map((e, i) => `${e.job.state}/${e.job.usersStored}:${lags[i]}`).join(' ')})\n`);
     expect(events.length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...lags)).toBeLessThanOrEqual(2_000);
 
@@ -199,9 +220,9 @@ describe('userforge on a real single-node cluster', () => {
     record(KUBECTL_RECORD, 'kubectl get pods,ugj -o wide (second job done)', getPodsUgj());
   });
 
-  it('helm upgrade rolls the api while cached page reads through the NodePort see no error', async () => {
+  it('helm upgrade rolls the api while cached page reads through the ingress see no error', async () => {
     const before = releasePods(k, NS, 'api').map((p) => p.metadata.name);
-    const load = readLoad(`${api}/v1/users?page=1&limit=10`);
+    const load = readLoad(`${site}/v1/users?page=1&limit=10`, via);
     await new Promise((r) => setTimeout(r, 3_000));
     k.ok(k.helm(['upgrade', RELEASE, CHART, '-n', NS, '-f', valuesFile, '--set', 'api.logLevel=warn', '--wait', '--timeout', '10m']), 'helm upgrade');
     await new Promise((r) => setTimeout(r, 3_000));

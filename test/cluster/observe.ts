@@ -7,36 +7,60 @@ export interface JobEvent {
   job: { id: string; state: string; usersStored: number; count: number; updatedAt: string };
 }
 
+/**
+ * Where a request for `url` connects when its host name is not in any DNS here (the Ingress's host):
+ * the name stays in the request (Host header), the connection goes to `address`.
+ */
+export type Via = { address?: string };
+
+function lookupFor(via: Via): http.RequestOptions['lookup'] {
+  const address = via.address;
+  if (!address) return undefined;
+  return (_host, options, callback) => {
+    if (options.all) callback(null, [{ address, family: 4 }]);
+    else callback(null, address, 4);
+  };
+}
+
 /** Reads `GET /v1/events` as a browser's EventSource would, keeping every `job` event with its arrival time. */
-export function watchJobEvents(url: string) {
+export function watchJobEvents(url: string, via: Via = {}) {
   const events: JobEvent[] = [];
-  const abort = new AbortController();
   const opened = Date.now();
-  const done = (async () => {
-    const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
-    if (!res.ok || !res.body) throw new Error(`${url} answered ${res.status}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      const at = Date.now();
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const message = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-        if (/^event: job$/m.test(message) && data) events.push({ at, job: (JSON.parse(data) as { job: JobEvent['job'] }).job });
+  let closing = false;
+  let req: http.ClientRequest | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => (closing ? resolve() : reject(err));
+    req = http.get(url, { headers: { accept: 'text/event-stream' }, lookup: lookupFor(via) }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`${url} answered ${res.statusCode}`));
+        return;
       }
-    }
-  })().catch((err: Error) => {
-    if (err.name !== 'AbortError') throw err;
+      res.setEncoding('utf8');
+      let buffer = '';
+      res.on('data', (chunk: string) => {
+        const at = Date.now();
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+          if (/^event: job$/m.test(message) && data) events.push({ at, job: (JSON.parse(data) as { job: JobEvent['job'] }).job });
+        }
+      });
+      res.on('end', resolve);
+      res.on('error', fail);
+    });
+    req.on('error', fail);
   });
   return {
     opened,
     events,
     of: (jobId: string) => events.filter((e) => e.job.id === jobId),
     async close() {
-      abort.abort();
+      closing = true;
+      req?.destroy();
       await done;
     },
   };
@@ -81,11 +105,11 @@ export interface LoadResult {
 }
 
 /** One GET on a connection of its own (no keep-alive): as many independent clients reach a Service. */
-function getOnce(url: string): Promise<{ status: number; cache: string | undefined; body: string }> {
+function getOnce(url: string, via: Via): Promise<{ status: number; cache: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     // A slow answer on a loaded 2-core machine is not a dropped request (latency belongs in
     // benchmarks); a connection that gets no answer for 30 s is one.
-    const req = http.get(url, { agent: false, timeout: 30_000 }, (res) => {
+    const req = http.get(url, { agent: false, timeout: 30_000, lookup: lookupFor(via) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -102,13 +126,13 @@ function getOnce(url: string): Promise<{ status: number; cache: string | undefin
  * an error. Each read opens its own connection: a kept-alive connection stays pinned to the pod it
  * was opened to, and an HTTP/1.1 client must retry a request the closing server never read.
  */
-export function readLoad(url: string, workers = 4) {
+export function readLoad(url: string, via: Via = {}, workers = 4) {
   const result: LoadResult = { requests: 0, hits: 0, errors: [] };
   let running = true;
   const worker = async () => {
     while (running) {
       try {
-        const res = await getOnce(url);
+        const res = await getOnce(url, via);
         result.requests += 1;
         if (res.cache === 'HIT') result.hits += 1;
         const ok = res.status === 200 && Array.isArray((JSON.parse(res.body) as { data?: unknown[] }).data);

@@ -62,10 +62,22 @@ export async function until<T>(what: string, read: () => T | Promise<T>, done: (
 
 /**
  * The release's values for this node: the images just imported, the local stack's servers at the
- * node's address, NodePort Services instead of an Ingress, and requests small enough that three
- * consumers, two APIs and two operators fit on a 2-core node.
+ * node's address, the Ingress served by the node's ingress controller (Traefik, IngressClass
+ * `traefik`), the API also on a NodePort (the test's reference reads bypass the ingress), and
+ * requests small enough that three consumers, two APIs and two operators fit on a 2-core node.
  */
-export function e2eValues(o: { tag: string; kafka: string; mongo: string; redis: string; at: string; apiNodePort: number; dashboardNodePort: number; ports: { kafka: number; mongo: number; redis: number }; apiServerPort: number }) {
+export function e2eValues(o: {
+  tag: string;
+  kafka: string;
+  mongo: string;
+  redis: string;
+  at: string;
+  host: string;
+  ingress: { className: string; namespace: string; podLabels: Record<string, string> };
+  apiNodePort: number;
+  ports: { kafka: number; mongo: number; redis: number };
+  apiServerPort: number;
+}) {
   const small = (cpu: string, memory: string, limit: string) => ({ requests: { cpu, memory }, limits: { memory: limit } });
   const host = [{ ipBlock: { cidr: `${o.at}/32` } }];
   return {
@@ -76,22 +88,21 @@ export function e2eValues(o: { tag: string; kafka: string; mongo: string; redis:
     api: {
       replicaCount: 2,
       service: { type: 'NodePort', nodePort: o.apiNodePort },
-      corsOrigins: [`http://${o.at}:${o.dashboardNodePort}`],
       resources: small('100m', '128Mi', '512Mi'),
     },
     consumer: { resources: small('200m', '256Mi', '1Gi') },
     operator: { replicaCount: 2, minConsumers: 1, resources: small('20m', '96Mi', '256Mi') },
-    dashboard: {
-      replicaCount: 1,
-      service: { type: 'NodePort', nodePort: o.dashboardNodePort },
-      apiUrl: `http://${o.at}:${o.apiNodePort}`,
-      resources: small('10m', '16Mi', '64Mi'),
-    },
-    // No ingress controller on this node (see the README): the Services are NodePorts.
-    ingress: { enabled: false },
+    // The dashboard calls the API on its own origin, which the Ingress routes (the chart's defaults).
+    dashboard: { replicaCount: 1, resources: small('10m', '16Mi', '64Mi') },
+    ingress: { enabled: true, className: o.ingress.className, host: o.host },
     // Rendered and applied as in production, with the real peers; this node's CNI (bridge) does not enforce them.
     networkPolicy: {
       enabled: true,
+      ingressController: [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.ingress.namespace } }, podSelector: { matchLabels: o.ingress.podLabels } },
+        // The test's own reads of the API's NodePort come from the host.
+        ...host,
+      ],
       egress: {
         kafka: { ports: [o.ports.kafka], to: host },
         mongodb: { ports: [o.ports.mongo], to: host },

@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { ProvisionError } from '../stack/provision';
+import { IMAGE_REFS } from './images';
+import type { ClusterSettings } from './settings';
+
+/**
+ * The node's ingress controller: Traefik, built from its Go module (ingress-nginx is nginx with Lua
+ * modules, which cannot be built here), serving the Ingresses of IngressClass `traefik`. As kind's
+ * ingress guide does with ingress-nginx, its pod takes HTTP on a hostPort: port
+ * USERFORGE_CLUSTER_INGRESS_PORT of the node address (and only there: the portmap plugin's DNAT
+ * matches that address). Traefik passes Server-Sent Events on as they are written (it flushes a
+ * `text/event-stream` response at once) and sets no timeout on a response, so the chart's
+ * nginx-only annotations have no counterpart here.
+ */
+export const INGRESS_NAMESPACE = 'traefik';
+export const INGRESS_CLASS = 'traefik';
+/** The controller's pods (NetworkPolicies name them as the peer that may reach a release). */
+export const INGRESS_POD_LABELS = { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/part-of': 'userforge-cluster' };
+const labels = INGRESS_POD_LABELS;
+/** Inside the pod; the hostPort maps the node address's port to it. An unprivileged port: no capability needed. */
+const WEB_PORT = 8000;
+
+/** The objects `cluster:up` applies, as one `List`. */
+export function ingressManifest(c: ClusterSettings): object {
+  const ns = INGRESS_NAMESPACE;
+  const meta = (name: string) => ({ name, namespace: ns, labels });
+  const ping = { httpGet: { path: '/ping', port: WEB_PORT } };
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      // No Pod Security label: `baseline` and `restricted` refuse a hostPort, which this pod needs;
+      // its container is locked down by its own securityContext below.
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('traefik') },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'userforge-cluster:traefik', labels },
+        // What Traefik's Kubernetes Ingress provider watches, and the Ingress status it writes.
+        rules: [
+          { apiGroups: [''], resources: ['services', 'secrets', 'nodes'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+          { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'userforge-cluster:traefik', labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'userforge-cluster:traefik' },
+        subjects: [{ kind: 'ServiceAccount', name: 'traefik', namespace: ns }],
+      },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'IngressClass',
+        metadata: { name: INGRESS_CLASS, labels },
+        spec: { controller: 'traefik.io/ingress-controller' },
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta('traefik'),
+        spec: {
+          replicas: 1,
+          // One pod holds the hostPort: the old one must let go before the new one starts.
+          strategy: { type: 'Recreate' },
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              serviceAccountName: 'traefik',
+              securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+              containers: [
+                {
+                  name: 'traefik',
+                  image: IMAGE_REFS.traefik(c.USERFORGE_TRAEFIK_VERSION),
+                  // Built and imported by cluster:up; there is no registry to pull from.
+                  imagePullPolicy: 'Never',
+                  args: [
+                    `--entryPoints.web.address=:${WEB_PORT}`,
+                    '--providers.kubernetesingress=true',
+                    `--providers.kubernetesingress.ingressClass=${INGRESS_CLASS}`,
+                    // `kubectl get ingress` shows where the Ingresses are served.
+                    `--providers.kubernetesingress.ingressEndpoint.ip=${c.USERFORGE_CLUSTER_ADDRESS}`,
+                    '--ping=true',
+                    '--ping.entryPoint=web',
+                    '--log.level=INFO',
+                    // Nothing leaves the machine.
+                    '--global.checkNewVersion=false',
+                    '--global.sendAnonymousUsage=false',
+                  ],
+                  ports: [{ name: 'web', containerPort: WEB_PORT, hostPort: c.USERFORGE_CLUSTER_INGRESS_PORT, hostIP: c.USERFORGE_CLUSTER_ADDRESS, protocol: 'TCP' }],
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+                  readinessProbe: { ...ping, periodSeconds: 2 },
+                  livenessProbe: { ...ping, initialDelaySeconds: 10, periodSeconds: 10 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    ],
+  };
+}
+
+export function applyIngress(kubectl: string, kubeconfig: string, c: ClusterSettings): void {
+  const r = spawnSync(kubectl, ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {
+    input: JSON.stringify(ingressManifest(c)),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.status !== 0) throw new ProvisionError(`kubectl apply of the ingress controller failed: ${r.stderr.trim()}`);
+}
+
+/** Where the ingress controller takes HTTP: the node address and its port. */
+export const ingressOrigin = (c: ClusterSettings) =>
+  `http://${c.USERFORGE_CLUSTER_ADDRESS}${c.USERFORGE_CLUSTER_INGRESS_PORT === 80 ? '' : `:${c.USERFORGE_CLUSTER_INGRESS_PORT}`}`;
+
+/** Traefik's /ping through the hostPort (so the portmap rules, the bridge and Traefik all take part). */
+export function checkIngress(c: ClusterSettings): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${ingressOrigin(c)}/ping`, { agent: false, timeout: 2_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`${ingressOrigin(c)}/ping answered ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${ingressOrigin(c)}/ping: no answer within 2 s`)));
+    req.on('error', reject);
+  });
+}
