@@ -6,10 +6,11 @@ import { kubeconfigPath, kubePki } from '../stack/kube/servers';
 import { isPortFree } from '../stack/procs';
 import type { ProcessDef } from '../stack/servers';
 import { StackError, down, status, up, type ProcessStatus } from '../stack/stack';
-import { applyCoredns, checkClusterDns } from './dns';
+import { applyList } from './apply';
+import { checkClusterDns, corednsManifest } from './dns';
 import { ensureHostRecord, hostDrift, kubepodsCgroups, mountsUnder, readHostRecord, restoreHost, writeSysctl } from './host';
 import { provisionImages } from './images';
-import { applyIngress, checkIngress, ingressOrigin } from './ingress';
+import { checkIngress, ingressManifest, ingressOrigin } from './ingress';
 import { ensureNodeAddress, killLeftovers, removePods } from './network';
 import { ctr } from './containerd';
 import { clusterDefs } from './node';
@@ -111,10 +112,11 @@ export async function clusterUp(c: ClusterSettings, log: Log): Promise<void> {
   await up(cs, defs.node, log);
   await until('node Ready', 90_000, () => checkNodeReady(c));
   at(`node ${c.USERFORGE_CLUSTER_NODE_NAME} Ready`);
-  applyCoredns(kube.bin('kubectl'), adminKubeconfig(c), c.USERFORGE_COREDNS_VERSION);
+  const kubectl = kube.bin('kubectl');
+  applyList(kubectl, adminKubeconfig(c), 'CoreDNS', corednsManifest(c.USERFORGE_COREDNS_VERSION));
   await until('CoreDNS answering', 120_000, () => checkClusterDns(c));
   at('CoreDNS answers');
-  applyIngress(kube.bin('kubectl'), adminKubeconfig(c), c);
+  applyList(kubectl, adminKubeconfig(c), 'the ingress controller', ingressManifest(c));
   await until('the ingress controller answering', 120_000, () => checkIngress(c));
   at(`ingress controller (Traefik) answers at ${ingressOrigin(c)}`);
 }

@@ -1,7 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import { ProvisionError } from '../stack/provision';
 import { IMAGE_REFS } from './images';
 import { CLUSTER_DNS_IP, CLUSTER_DOMAIN, type ClusterSettings } from './settings';
 
@@ -117,15 +115,6 @@ export function corednsManifest(version: string): object {
       },
     ],
   };
-}
-
-export function applyCoredns(kubectl: string, kubeconfig: string, version: string): void {
-  const r = spawnSync(kubectl, ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {
-    input: JSON.stringify(corednsManifest(version)),
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (r.status !== 0) throw new ProvisionError(`kubectl apply of CoreDNS failed: ${r.stderr.trim()}`);
 }
 
 /**

@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import http from 'node:http';
-import { ProvisionError } from '../stack/provision';
+import { checkHttp } from '../stack/health';
 import { IMAGE_REFS } from './images';
 import type { ClusterSettings } from './settings';
 
@@ -107,29 +105,9 @@ export function ingressManifest(c: ClusterSettings): object {
   };
 }
 
-export function applyIngress(kubectl: string, kubeconfig: string, c: ClusterSettings): void {
-  const r = spawnSync(kubectl, ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {
-    input: JSON.stringify(ingressManifest(c)),
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (r.status !== 0) throw new ProvisionError(`kubectl apply of the ingress controller failed: ${r.stderr.trim()}`);
-}
-
 /** Where the ingress controller takes HTTP: the node address and its port. */
 export const ingressOrigin = (c: ClusterSettings) =>
   `http://${c.USERFORGE_CLUSTER_ADDRESS}${c.USERFORGE_CLUSTER_INGRESS_PORT === 80 ? '' : `:${c.USERFORGE_CLUSTER_INGRESS_PORT}`}`;
 
 /** Traefik's /ping through the hostPort (so the portmap rules, the bridge and Traefik all take part). */
-export function checkIngress(c: ClusterSettings): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${ingressOrigin(c)}/ping`, { agent: false, timeout: 2_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`${ingressOrigin(c)}/ping answered ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${ingressOrigin(c)}/ping: no answer within 2 s`)));
-    req.on('error', reject);
-  });
-}
+export const checkIngress = (c: ClusterSettings) => checkHttp(`${ingressOrigin(c)}/ping`);
