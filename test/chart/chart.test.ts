@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../../scripts/stack/settings';
-import { CHART, VALUES_FILES, WORKLOAD_KINDS, find, helm, podSpec, render, renderText, type K8sObject } from './helm';
+import { CHART, SERVER_ARGS, VALUES_FILES, WORKLOAD_KINDS, find, helm, podSpec, render, renderText, type K8sObject } from './helm';
 
 const valuesName = (file: string) => path.relative(CHART, file);
 
@@ -65,7 +65,7 @@ describe('the CRD', () => {
   it('is installed by helm (rendered with --include-crds)', () => {
     const text = renderText();
     expect(text).not.toContain('kind: CustomResourceDefinition');
-    const withCrds = helm(['template', 'userforge', CHART, '--include-crds']);
+    const withCrds = helm(['template', 'userforge', CHART, '--include-crds', ...SERVER_ARGS]);
     expect(withCrds.code).toBe(0);
     expect(withCrds.out).toContain('name: usergenerationjobs.userforge.io');
   });
@@ -209,12 +209,24 @@ describe('values', () => {
     walk(schema, '');
     expect(open).toEqual([]);
     for (const set of ['unknown=1', 'api.unknown=1', 'api.resources.requests.gpu=1', 'networkPolicy.egress.kafka.extra=1']) {
-      const r = helm(['template', 'x', CHART, '--set', set]);
+      const r = helm(['template', 'x', CHART, ...SERVER_ARGS, '--set', set]);
       expect([set, r.code, r.err]).toEqual([set, 1, expect.stringContaining('not allowed')]);
     }
     for (const set of ['api.port=http', 'operator.enabled=maybe', 'kafka.partitions=0', 'api.logLevel=loud']) {
-      const r = helm(['template', 'x', CHART, '--set', set]);
+      const r = helm(['template', 'x', CHART, ...SERVER_ARGS, '--set', set]);
       expect([set, r.code]).toEqual([set, 1]);
     }
+  });
+
+  it('without servers, the render fails naming every missing server value (never a crash loop)', () => {
+    const none = helm(['template', 'x', CHART]);
+    expect(none.code).toBe(1);
+    for (const value of ['kafka.brokers', 'mongodb.url or mongodb.existingSecret', 'redis.url or redis.existingSecret', 'values-dev.yaml']) expect(none.err).toContain(value);
+    const onlyKafka = helm(['template', 'x', CHART, '--set', 'kafka.brokers={kafka:9092}', '--set', 'redis.existingSecret=servers']);
+    expect([onlyKafka.code, onlyKafka.err]).toEqual([1, expect.stringContaining('missing: mongodb.url or mongodb.existingSecret (e.g.')]);
+    expect(onlyKafka.err).not.toContain('redis.url');
+    // Each server given one way or another: the dev servers, Strimzi, an existing Secret.
+    expect(helm(['template', 'x', CHART, '--set', 'devServers.kafka.enabled=true', '--set', 'devServers.mongodb.enabled=true', '--set', 'devServers.redis.enabled=true']).code).toBe(0);
+    expect(helm(['template', 'x', CHART, '--set', 'strimzi.enabled=true', '--set', 'mongodb.existingSecret=s', '--set', 'redis.url=redis://r:6379']).code).toBe(0);
   });
 });

@@ -6,8 +6,11 @@
  * and the controllers act on them: that is what these tests prove. Pods running for real are the
  * end-to-end test's business.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import yaml from 'js-yaml';
-import { CHART, createRestrictedNamespace, helm, kubectl, mustOk, type K8sObject, type Run } from './helm';
+import { CHART, SERVER_ARGS, createRestrictedNamespace, helm, kubectl, mustOk, type K8sObject, type Run } from './helm';
 import { testKube } from '../env';
 import { waitUntil } from '../http';
 
@@ -71,8 +74,15 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     expect(mustOk(helmIn(['list', '--all', '-q']), 'helm list')).not.toContain(`bad${RUN}`);
   });
 
+  it('refuses an install that names no servers, saying which values are missing, and creates nothing', () => {
+    const r = helmIn(['install', `bare${RUN}`, CHART]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/values are missing: kafka\.brokers .*mongodb\.url or mongodb\.existingSecret .*redis\.url or redis\.existingSecret/);
+    expect(mustOk(helmIn(['list', '--all', '-q']), 'helm list')).not.toContain(`bare${RUN}`);
+  });
+
   it('install creates every object of the manifest, and each Deployment gets a ReplicaSet whose pods the API server admits', async () => {
-    mustOk(helmIn(['install', release, CHART, '--set', 'apiKey.enabled=true']), 'helm install');
+    mustOk(helmIn(['install', release, CHART, ...SERVER_ARGS, '--set', 'apiKey.enabled=true']), 'helm install');
     const objects = manifestObjects();
     expect(objects.length).toBeGreaterThan(20);
     for (const o of objects) {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { topicSpecs } from '@userforge/contracts';
-import { CHART, find, helm, podSpec, render, type K8sObject, type PodSpec } from './helm';
+import { CHART, SERVER_ARGS, find, helm, podSpec, render, type K8sObject, type PodSpec } from './helm';
 
 const SERVERS = ['kafka', 'mongodb', 'redis'] as const;
 type Server = (typeof SERVERS)[number];
@@ -195,9 +195,9 @@ describe('Strimzi', () => {
 
   it('renders nothing of its own on a cluster without its API, and refuses impossible settings', () => {
     expect(strimzi([], []).filter((o) => o.apiVersion.startsWith('kafka.strimzi.io'))).toEqual([]);
-    const both = helm(['template', 'x', CHART, '--set', 'strimzi.enabled=true', '--set', 'devServers.kafka.enabled=true']);
+    const both = helm(['template', 'x', CHART, ...SERVER_ARGS, '--set', 'strimzi.enabled=true', '--set', 'devServers.kafka.enabled=true']);
     expect([both.code, both.err]).toEqual([1, expect.stringContaining('devServers.kafka and strimzi are both enabled')]);
-    const minIsr = helm(['template', 'x', CHART, '--set', 'strimzi.enabled=true', '--set', 'strimzi.minInsyncReplicas=4', '--api-versions', STRIMZI_API]);
+    const minIsr = helm(['template', 'x', CHART, ...SERVER_ARGS, '--set', 'strimzi.enabled=true', '--set', 'strimzi.minInsyncReplicas=4', '--api-versions', STRIMZI_API]);
     expect([minIsr.code, minIsr.err]).toEqual([1, expect.stringContaining('minInsyncReplicas (4) cannot exceed')]);
   });
 });
@@ -230,11 +230,11 @@ describe('values-production.yaml', () => {
 describe('values.schema.json', () => {
   it('rejects unknown keys and wrong types under devServers and strimzi', () => {
     for (const set of ['devServers.unknown=1', 'devServers.kafka.unknown=1', 'devServers.redis.persistence.mode=1', 'strimzi.unknown=1', 'strimzi.storage.tier=1']) {
-      const r = helm(['template', 'x', CHART, '--set', set]);
+      const r = helm(['template', 'x', CHART, ...SERVER_ARGS, '--set', set]);
       expect([set, r.code, r.err]).toEqual([set, 1, expect.stringContaining('not allowed')]);
     }
     for (const set of ['devServers.mongodb.enabled=maybe', 'devServers.kafka.clusterId=short', 'devServers.redis.image.tag=', 'strimzi.replicas=0']) {
-      const r = helm(['template', 'x', CHART, '--set', set]);
+      const r = helm(['template', 'x', CHART, ...SERVER_ARGS, '--set', set]);
       expect([set, r.code]).toEqual([set, 1]);
     }
   });

@@ -93,6 +93,24 @@ app.kubernetes.io/part-of: userforge
     secretKeyRef:
       name: {{ include "userforge.urlSecretName" (dict "ctx" . "server" "redis") }}
       key: {{ .Values.redis.existingSecretKey }}
+{{- include "userforge.requireServers" . }}
+{{- end }}
+
+{{/* Fails the render (so `helm install` stops before creating anything) when a server the apps need has no address: never a crash loop. */}}
+{{- define "userforge.requireServers" -}}
+{{- $missing := list }}
+{{- if not (or .Values.devServers.kafka.enabled .Values.strimzi.enabled .Values.kafka.brokers) }}
+{{- $missing = append $missing "kafka.brokers (e.g. --set 'kafka.brokers={kafka:9092}')" }}
+{{- end }}
+{{- if not (or .Values.devServers.mongodb.enabled .Values.mongodb.existingSecret .Values.mongodb.url) }}
+{{- $missing = append $missing "mongodb.url or mongodb.existingSecret (e.g. --set mongodb.url=mongodb://mongodb:27017/userforge)" }}
+{{- end }}
+{{- if not (or .Values.devServers.redis.enabled .Values.redis.existingSecret .Values.redis.url) }}
+{{- $missing = append $missing "redis.url or redis.existingSecret (e.g. --set redis.url=redis://redis:6379)" }}
+{{- end }}
+{{- with $missing }}
+{{- fail (printf "userforge needs Kafka, MongoDB and Redis, and these values are missing: %s. Give your servers, or run the chart's own development servers with `-f charts/userforge/values-dev.yaml` (devServers.kafka/mongodb/redis.enabled=true)." (join "; " .)) }}
+{{- end }}
 {{- end }}
 
 {{/* Pod-level security: a non-root uid/gid and the runtime's default seccomp profile. */}}
