@@ -109,7 +109,7 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     const keyBefore = apiKeyOf(apiSecret);
     expect(Buffer.from(keyBefore, 'base64').toString()).toMatch(/^[A-Za-z0-9]{40}$/);
 
-    mustOk(helmIn(['upgrade', release, CHART, '--reuse-values', '--set', 'api.replicaCount=3', '--set', 'api.logLevel=debug']), 'helm upgrade');
+    mustOk(helmIn(['upgrade', release, CHART, '--reset-then-reuse-values', '--set', 'api.replicaCount=3', '--set', 'api.logLevel=debug']), 'helm upgrade');
     const api = `${release}-userforge-api`;
     // A changed pod template (LOG_LEVEL) makes a second ReplicaSet; the new one is scaled to 3.
     await waitUntil(
@@ -132,6 +132,44 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
       [1, 'superseded'],
       [2, 'deployed'],
     ]);
+  });
+
+  it('upgrade to a newer chart that adds a value: --reset-then-reuse-values takes its default and keeps what was set; --reuse-values does not', () => {
+    // The newer chart: this one plus a required value with a default, used by the api's pod template.
+    const newer = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-chart-')), 'userforge');
+    fs.cpSync(CHART, newer, { recursive: true });
+    try {
+      fs.appendFileSync(path.join(newer, 'values.yaml'), '\n# -- A value a newer chart adds.\naddedByNewerChart: added-default\n');
+      const schemaFile = path.join(newer, 'values.schema.json');
+      const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as { properties: Record<string, unknown>; required?: string[] };
+      schema.properties.addedByNewerChart = { type: 'string', minLength: 1 };
+      schema.required = [...(schema.required ?? []), 'addedByNewerChart'];
+      fs.writeFileSync(schemaFile, JSON.stringify(schema, null, 2));
+      const deploymentFile = path.join(newer, 'templates', 'api-deployment.yaml');
+      const deployment = fs.readFileSync(deploymentFile, 'utf8');
+      const withValue = deployment.replace(/^(\s+)- name: LOG_LEVEL$/m, '$1- name: ADDED_BY_NEWER_CHART\n$1  value: {{ .Values.addedByNewerChart | quote }}\n$&');
+      expect(withValue).not.toBe(deployment);
+      fs.writeFileSync(deploymentFile, withValue);
+
+      // --reuse-values reuses the old chart's defaults too, so the new value is missing.
+      const reused = helmIn(['upgrade', release, newer, '--reuse-values', '--set', 'api.logLevel=info']);
+      expect([reused.code, reused.err]).toEqual([1, expect.stringContaining('addedByNewerChart')]);
+
+      mustOk(helmIn(['upgrade', release, newer, '--reset-then-reuse-values', '--set', 'api.logLevel=info']), 'helm upgrade --reset-then-reuse-values');
+      const values = JSON.parse(mustOk(helmIn(['get', 'values', release, '--all', '-o', 'json']), 'helm get values')) as {
+        addedByNewerChart: string;
+        apiKey: { enabled: boolean };
+        api: { replicaCount: number; logLevel: string };
+        kafka: { brokers: string[] };
+      };
+      expect(values).toMatchObject({ addedByNewerChart: 'added-default', apiKey: { enabled: true }, api: { replicaCount: 3, logLevel: 'info' }, kafka: { brokers: ['kafka:9092'] } });
+      const env = JSON.parse(mustOk(kubectl(['get', 'deployment', `${release}-userforge-api`, '--namespace', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].env}']), 'get the api env')) as { name: string; value?: string }[];
+      expect(env).toEqual(expect.arrayContaining([{ name: 'ADDED_BY_NEWER_CHART', value: 'added-default' }, { name: 'LOG_LEVEL', value: 'info' }]));
+      const history = JSON.parse(mustOk(helmIn(['history', release, '-o', 'json']), 'helm history')) as { revision: number; status: string }[];
+      expect(history.at(-1)).toMatchObject({ revision: 3, status: 'deployed' });
+    } finally {
+      fs.rmSync(path.dirname(newer), { recursive: true, force: true });
+    }
   });
 
   it('uninstall leaves nothing of the release behind (the CRD stays, as Helm does with crds/)', async () => {
