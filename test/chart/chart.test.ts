@@ -140,6 +140,30 @@ describe('the Ingress', () => {
   });
 });
 
+describe('PodDisruptionBudgets', () => {
+  it('never let an unhealthy pod block a drain (unhealthyPodEvictionPolicy: AlwaysAllow)', () => {
+    const pdbs = render({ valuesFile: path.join(CHART, 'values-production.yaml') }).filter((o) => o.kind === 'PodDisruptionBudget');
+    expect(pdbs).toHaveLength(4);
+    for (const pdb of pdbs) expect([pdb.metadata.name, (pdb.spec as { unhealthyPodEvictionPolicy: string }).unhealthyPodEvictionPolicy]).toEqual([pdb.metadata.name, 'AlwaysAllow']);
+  });
+});
+
+describe('the development Redis', () => {
+  it('caps its data below its memory limit (a full Redis refuses writes instead of being OOM-killed) and evicts nothing', () => {
+    const redis = find(render({ set: ['devServers.redis.enabled=true'] }), 'StatefulSet', 'userforge-dev-redis');
+    const container = podSpec(redis).containers[0]!;
+    const command = container.command as string[];
+    const arg = (flag: string) => command[command.indexOf(flag) + 1];
+    const mebibytes = (q: string, unit: RegExp) => Number(unit.exec(q)?.[1]);
+    const maxmemory = mebibytes(arg('--maxmemory')!, /^(\d+)mb$/); // Redis' mb is 1024 * 1024 bytes
+    const limit = mebibytes((container.resources as { limits: { memory: string } }).limits.memory, /^(\d+)Mi$/);
+    expect(maxmemory).toBeGreaterThan(0);
+    // Room above the data for Redis' own buffers and the append-only file's rewrite.
+    expect(maxmemory).toBeLessThanOrEqual(limit * 0.8);
+    expect(arg('--maxmemory-policy')).toBe('noeviction');
+  });
+});
+
 describe('secrets', () => {
   const apiEnv = (objects: K8sObject[]) =>
     Object.fromEntries((podSpec(find(objects, 'Deployment', 'userforge-api')).containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
