@@ -82,7 +82,17 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
   });
 
   it('install creates every object of the manifest, and each Deployment gets a ReplicaSet whose pods the API server admits', async () => {
-    mustOk(helmIn(['install', release, CHART, ...SERVER_ARGS, '--set', 'apiKey.enabled=true']), 'helm install');
+    const installed = mustOk(helmIn(['install', release, CHART, ...SERVER_ARGS, '--set', 'apiKey.enabled=true']), 'helm install');
+    // NOTES.txt: what was installed and the next steps, with this release's names.
+    for (const line of [
+      `is installed as release ${release} in namespace ${ns}`,
+      'Kafka:   external, kafka:9092',
+      `kubectl -n ${ns} port-forward svc/${release}-userforge-dashboard 4200:80`,
+      `helm test ${release} -n ${ns}`,
+      `kubectl -n ${ns} apply -f k8s/samples/user-generation-job.yaml`,
+      `kubectl -n ${ns} get ugj -w`,
+      '--reset-then-reuse-values',
+    ]) expect([line, installed.includes(line)]).toEqual([line, true]);
     const objects = manifestObjects();
     expect(objects.length).toBeGreaterThan(20);
     for (const o of objects) {
