@@ -120,6 +120,36 @@ describe('the operator', () => {
   });
 });
 
+describe('helm test', () => {
+  type TestPod = K8sObject & { spec: { restartPolicy: string; automountServiceAccountToken: boolean; securityContext: object; containers: { image: string; command: string[]; env: { name: string; value: string }[]; securityContext: object; volumeMounts: { mountPath: string }[] }[] } };
+
+  it('is one locked-down Pod in the api image that checks the API through its Service and the CRD by discovery, deleted once it passed', () => {
+    const objects = render({ release: 'demo', namespace: 'team-a' });
+    const pod = find(objects, 'Pod', 'demo-userforge-test') as TestPod;
+    expect(pod.metadata.annotations).toEqual({ 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' });
+    expect(pod.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'demo', 'app.kubernetes.io/component': 'test' });
+    const [check] = pod.spec.containers;
+    expect(check!.image).toBe(podSpec(find(objects, 'Deployment', 'demo-userforge-api')).containers[0]!.image);
+    expect(Object.fromEntries(check!.env.map((e) => [e.name, e.value]))).toMatchObject({ API_URL: 'http://demo-userforge-api:9000', CRD_GROUP_VERSION: 'userforge.io/v1alpha1' });
+    expect(check!.command.slice(0, 2)).toEqual(['node', '-e']);
+    for (const path of ['/readyz', '/v1/users', "'usergenerationjobs'"]) expect(check!.command[2]).toContain(path);
+    expect(pod.spec).toMatchObject({ restartPolicy: 'Never', automountServiceAccountToken: true, securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } });
+    expect(check!.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    // No RBAC of its own: discovery is open to every authenticated identity.
+    expect(objects.filter((o) => o.metadata.name.endsWith('-test') && o.kind !== 'Pod')).toEqual([]);
+  });
+
+  it("is admitted by the API's NetworkPolicy, as is the dashboard's proxy", () => {
+    const objects = render({ release: 'demo' });
+    const policy = find(objects, 'NetworkPolicy', 'demo-userforge-api') as K8sObject & { spec: { ingress: { from: { podSelector?: { matchLabels: Record<string, string> } }[] }[] } };
+    const admitted = policy.spec.ingress.flatMap((r) => r.from).map((p) => p.podSelector?.matchLabels['app.kubernetes.io/component']);
+    expect(admitted).toEqual(expect.arrayContaining(['dashboard', 'test']));
+    const testPod = find(objects, 'Pod', 'demo-userforge-test');
+    const selector = policy.spec.ingress.flatMap((r) => r.from).find((p) => p.podSelector?.matchLabels['app.kubernetes.io/component'] === 'test')!.podSelector!.matchLabels;
+    expect(testPod.metadata.labels).toMatchObject(selector);
+  });
+});
+
 describe('the Ingress', () => {
   it('serves the dashboard at / and the API at /v1 and /openapi.json on one host, with SSE-friendly proxying for the API only', () => {
     const objects = render();

@@ -126,6 +126,24 @@ describe('the chart', () => {
     expect(noOperator.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name)).toEqual(['userforge-api', 'userforge-consumer']);
   });
 
+  it("the NetworkPolicies let Prometheus' pods in its namespaces reach every app's metrics port, and the scraper selectors are values", () => {
+    type Policy = K8sObject & { spec: { ingress: { from: object[]; ports: { port: number }[] }[] } };
+    const prometheusPeer = (namespaces: string[], labels?: Record<string, string>) => ({
+      namespaceSelector: namespaces.length ? { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: namespaces }] } : {},
+      ...(labels ? { podSelector: { matchLabels: labels } } : {}),
+    });
+    const scrapers = (objects: K8sObject[], app: string) => {
+      const rules = (find(objects, 'NetworkPolicy', `userforge-${app}`) as Policy).spec.ingress;
+      return rules.filter((r) => r.ports.some((p) => p.port === containerPort(objects, app))).flatMap((r) => r.from);
+    };
+    const defaults = render();
+    for (const app of APPS) expect([app, scrapers(defaults, app)]).toEqual([app, expect.arrayContaining([prometheusPeer(['monitoring'], { 'app.kubernetes.io/name': 'prometheus' })])]);
+    const custom = render({ set: ['networkPolicy.metricsScrapers.namespaces={observability,kps}', 'networkPolicy.metricsScrapers.podLabels=null', 'networkPolicy.metricsScrapers.extraPeers[0].ipBlock.cidr=10.0.0.0/8'] });
+    for (const app of APPS) {
+      expect([app, scrapers(custom, app)]).toEqual([app, expect.arrayContaining([prometheusPeer(['observability', 'kps']), { ipBlock: { cidr: '10.0.0.0/8' } }])]);
+    }
+  });
+
   it('the PrometheusRule holds the groups of files/alerts.yaml, pinned to the release’s own Service (job) and Deployment names', () => {
     const objects = render({ release: 'demo', namespace: 'team-a', set: [...ALL_ON, 'monitoring.prometheusRule.labels.release=kps'], apiVersions: MONITORING_API });
     const rule = find(objects, 'PrometheusRule', 'demo-userforge-alerts') as K8sObject & { spec: { groups: unknown } };

@@ -201,6 +201,19 @@ affinity:
 {{- end }}
 {{- end }}
 
+{{/* NetworkPolicy peers that may scrape the metrics ports: Prometheus' pods (podLabels) in its namespaces, then extraPeers. */}}
+{{- define "userforge.metricsScraperPeers" -}}
+{{- $m := .Values.networkPolicy.metricsScrapers }}
+{{- $peer := dict "namespaceSelector" (dict) }}
+{{- with $m.namespaces }}
+{{- $_ := set $peer "namespaceSelector" (dict "matchExpressions" (list (dict "key" "kubernetes.io/metadata.name" "operator" "In" "values" .))) }}
+{{- end }}
+{{- with $m.podLabels }}
+{{- $_ := set $peer "podSelector" (dict "matchLabels" .) }}
+{{- end }}
+{{- toYaml (prepend $m.extraPeers $peer) }}
+{{- end }}
+
 {{/* One egress rule from {ports, to}: TCP to those ports, at the given peers or anywhere. */}}
 {{- define "userforge.egressRule" -}}
 - ports:
