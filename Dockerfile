@@ -111,35 +111,17 @@ CMD ["node", "dist/operator.js"]
 # ---------------------------------------------------------------------------------------------
 # The dashboard: nginx serves the built files; config.js is written from USERFORGE_API_URL when the
 # container starts, so one image serves any API. Unset, the dashboard calls the origin it was loaded
-# from (the chart's Ingress routes /v1 there). The file goes to /tmp (an emptyDir under a read-only
-# root filesystem) and /usr/share/nginx/html/config.js links to it.
+# from: the chart's Ingress routes /v1 there, and so does this nginx itself when USERFORGE_API_UPSTREAM
+# names the API (a port-forward to the dashboard alone then works). Both files are written to /tmp
+# (an emptyDir under a read-only root filesystem) by dashboard/nginx/40-userforge-config.sh;
+# /usr/share/nginx/html/config.js links to one, dashboard/nginx/default.conf includes the other.
 FROM ${NGINX_IMAGE} AS dashboard
 USER root
 COPY --from=dashboard-build /src/dashboard/dist /usr/share/nginx/html
+COPY dashboard/nginx/40-userforge-config.sh /docker-entrypoint.d/40-userforge-config.sh
+COPY dashboard/nginx/default.conf /etc/nginx/conf.d/default.conf
 RUN ln -sf /tmp/userforge/config.js /usr/share/nginx/html/config.js \
- && printf '%s\n' \
-      '#!/bin/sh' \
-      '# Written by the userforge Dockerfile: the dashboard runtime config from the environment.' \
-      'set -eu' \
-      'mkdir -p /tmp/userforge' \
-      'url=$(printf "%s" "${USERFORGE_API_URL:-}" | sed -e "s/\\\\/\\\\\\\\/g" -e "s/\"/\\\\\"/g")' \
-      'printf "window.USERFORGE_CONFIG = { apiUrl: \"%s\" || window.location.origin };\n" "$url" > /tmp/userforge/config.js' \
-      > /docker-entrypoint.d/40-userforge-config.sh \
  && chmod 0755 /docker-entrypoint.d/40-userforge-config.sh \
- && printf '%s\n' \
-      'server {' \
-      '  listen 8080;' \
-      '  server_name _;' \
-      '  root /usr/share/nginx/html;' \
-      '  server_tokens off;' \
-      '  gzip on;' \
-      '  gzip_types text/css application/javascript application/json image/svg+xml;' \
-      '  # Hashed file names: cache for a year.' \
-      '  location /assets/ { add_header Cache-Control "public, max-age=31536000, immutable"; }' \
-      '  # Written at start: never cached, so a new API URL takes effect on the next load.' \
-      '  location = /config.js { add_header Cache-Control "no-store"; }' \
-      '  location / { add_header Cache-Control "no-cache"; try_files $uri $uri/ /index.html; }' \
-      '}' \
-      > /etc/nginx/conf.d/default.conf
+ && chmod 0644 /etc/nginx/conf.d/default.conf
 USER 101
 EXPOSE 8080

@@ -26,6 +26,7 @@ command -v chromium > /dev/null 2>&1 || missing+=(chromium)
 # etcd for the Kubernetes control plane (`stack:up -- --kube`, and the tests); policy-rc.d below keeps a system etcd from starting.
 command -v etcd > /dev/null 2>&1 || missing+=(etcd-server)
 command -v openssl > /dev/null 2>&1 || missing+=(openssl)
+command -v nginx > /dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)  # the dashboard's nginx config test
 # The single-node cluster (`npm run cluster:up`): containerd and runc run its pods, the CNI plugins
 # wire them, iptables carries kube-proxy's Services; gcc, buildah and busybox-static make its local
 # images (nothing is pulled). policy-rc.d below keeps a system containerd from starting.

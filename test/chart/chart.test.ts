@@ -225,6 +225,26 @@ describe('secrets', () => {
   });
 });
 
+describe('the dashboard', () => {
+  const env = (objects: K8sObject[]) => Object.fromEntries((podSpec(find(objects, 'Deployment', 'demo-userforge-dashboard')).containers[0]!.env ?? []).map((e) => [e.name, e.value]));
+  type Policy = K8sObject & { spec: { egress: { to?: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] } };
+
+  it("passes the API's paths on to the API Service, and its NetworkPolicy lets it reach DNS and the API pods only", () => {
+    const objects = render({ release: 'demo', set: ['api.port=9100'] });
+    expect(env(objects)).toMatchObject({ USERFORGE_API_URL: '', USERFORGE_API_UPSTREAM: 'http://demo-userforge-api:9100' });
+    find(objects, 'Service', 'demo-userforge-api');
+    const egress = (find(objects, 'NetworkPolicy', 'demo-userforge-dashboard') as Policy).spec.egress;
+    expect(egress.map((r) => r.ports.map((p) => p.port))).toEqual([[53, 53], [9100]]);
+    expect(egress[1]!.to).toEqual([{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'userforge', 'app.kubernetes.io/instance': 'demo', 'app.kubernetes.io/component': 'api' } } }]);
+  });
+
+  it('with proxyApi off, neither proxies nor opens any connection', () => {
+    const objects = render({ release: 'demo', set: ['dashboard.proxyApi=false'] });
+    expect(env(objects).USERFORGE_API_UPSTREAM).toBeUndefined();
+    expect((find(objects, 'NetworkPolicy', 'demo-userforge-dashboard') as Policy).spec.egress).toEqual([]);
+  });
+});
+
 describe('values', () => {
   const valuesText = fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8');
 
