@@ -135,6 +135,11 @@ describe('skaffold.yaml on a kind context (the kind profile activates itself)', 
     expect(release?.chartPath).toBe(path.join(REPO_ROOT, 'charts', 'userforge'));
     expect(release?.valuesFiles).toEqual([path.join(REPO_ROOT, 'charts', 'userforge', 'values-dev.yaml')]);
     expect(release?.setValues).toEqual({ 'image.registry': '', 'image.pullPolicy': 'Never' });
+    // By tag, never `tag@digest`: images loaded into kind are not pushed, so no registry digest
+    // exists that the node's containerd could resolve.
+    expect(release?.setValueTemplates).toEqual(
+      Object.fromEntries(COMPONENTS.flatMap((c) => [[`${c}.image.repository`, `{{.IMAGE_REPO_userforge_${c}}}`], [`${c}.image.tag`, `{{.IMAGE_TAG_userforge_${c}}}`]])),
+    );
     expect(config.portForward?.map((p) => [p.resourceName, p.port, p.localPort])).toEqual([
       ['userforge-dashboard', 80, 4200],
       ['userforge-api', 9000, 9000],
