@@ -87,7 +87,8 @@ function slim(rootfs: string): void {
   }
 }
 
-function debootstrap(rootfs: string, release: string, debs: string, include: string[]): void {
+/** A Debian minbase root file system of `release` with `include`'s packages, slimmed; `debs` caches the downloads. */
+export function debootstrap(rootfs: string, release: string, debs: string, include: string[]): void {
   fs.rmSync(rootfs, { recursive: true, force: true });
   fs.mkdirSync(debs, { recursive: true });
   const mirror = debianMirror(aptSources(), release);
@@ -125,13 +126,13 @@ function addNginxSetup(rootfs: string): void {
 }
 
 /** Copies a root file system into a new image (ownership and modes kept) and applies its configuration. */
-function commitRootfs(rootfs: string, tag: string, config: string[]): void {
+export function commitRootfs(rootfs: string, tag: string, config: string[], source = 'scripts/images/base.ts'): void {
   const container = buildah(['from', '--pull=never', 'scratch']).trim();
   try {
     const mnt = buildah(['mount', container]).trim();
     sh('cp', ['-a', `${rootfs}/.`, `${mnt}/`]);
     buildah(['umount', container]);
-    buildah(['config', '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--label', 'org.opencontainers.image.source=userforge scripts/images/base.ts', ...config, container]);
+    buildah(['config', '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--label', `org.opencontainers.image.source=userforge ${source}`, ...config, container]);
     buildah(['commit', '--rm', container, tag]);
   } catch (e) {
     buildah(['rm', container]);
