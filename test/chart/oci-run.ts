@@ -34,6 +34,10 @@ export interface RunOptions {
   netns?: string;
   /** Replaces the image's command (its entrypoint stays). */
   cmd?: string[];
+  /** Replaces the image's entrypoint (a Kubernetes container's `command`). */
+  entrypoint?: string[];
+  /** Host directories bound into the container (volumes), after the /tmp tmpfs. */
+  mounts?: { destination: string; source: string; readonly?: boolean }[];
 }
 
 /** uid and gid of the image's USER (numeric, as Kubernetes needs to verify runAsNonRoot), the gid from /etc/group when not given. */
@@ -74,12 +78,13 @@ export function runImage(ref: string, options: RunOptions = {}): RunningImage {
       ...oci.process,
       terminal: false,
       user: userOf(config.User, rootfs),
-      args: [...(config.Entrypoint ?? []), ...(options.cmd ?? config.Cmd ?? [])],
+      args: [...(options.entrypoint ?? config.Entrypoint ?? []), ...(options.cmd ?? config.Cmd ?? [])],
       env,
       cwd: config.WorkingDir || '/',
     };
     oci.root = { path: rootfs, readonly: true };
     oci.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=64m'] });
+    for (const m of options.mounts ?? []) oci.mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw'] });
     oci.linux.namespaces = oci.linux.namespaces.filter((n) => n.type !== 'network');
     if (options.netns) oci.linux.namespaces.push({ type: 'network', path: `/var/run/netns/${options.netns}` });
     fs.writeFileSync(file, JSON.stringify(oci));
