@@ -85,6 +85,7 @@ npx --no-install tsx scripts/fuzz/provision.ts
 if [ "$(id -u)" -eq 0 ]; then
   npx --no-install tsx scripts/cluster/cli.ts provision
   npx --no-install tsx scripts/images/build.ts > /dev/null
+  npx --no-install tsx scripts/images/servers.ts > /dev/null
   npx --no-install tsx scripts/stack/prometheus-k8s.ts > /dev/null
 fi
 say "ready"
