@@ -126,6 +126,14 @@ describe('userforge on a real single-node cluster', () => {
     record(KUBECTL_RECORD, 'kubectl get ingress', k.ok(k.kubectl(['get', 'ingress', '-n', NS]), 'kubectl get ingress'));
   });
 
+  it("passes helm test: the chart's test pod reaches the API through its Service and finds the CRD served", () => {
+    const r = k.helm(['test', RELEASE, '-n', NS, '--timeout', '5m', '--logs']);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    expect(r.out).toContain('ok the cluster serves usergenerationjobs.userforge.io');
+    // hook-succeeded: the pod is gone once it passed.
+    expect(k.kubectl(['get', 'pods', '-n', NS, '-l', `app.kubernetes.io/instance=${RELEASE},${COMPONENT}=test`, '-o', 'name']).out.trim()).toBe('');
+  });
+
   it('is scraped by Prometheus on the host through the API server: up == 1 for every app pod, one operator leads', async () => {
     const appPods = () => releasePods(k, NS).filter((p) => p.metadata.labels[COMPONENT] !== 'dashboard').map((p) => p.metadata.name).sort();
     const up = await until(
