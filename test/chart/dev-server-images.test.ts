@@ -158,6 +158,7 @@ describe('serverImageValues and the dev templates', () => {
     const [pg, ferret] = containers('mongodb') as unknown as Container[];
     expect([pg!.name, pg!.image, ferret!.name, ferret!.image]).toEqual(['postgres', 'localhost/userforge/dev-postgres:1-postgres', 'mongodb', 'localhost/userforge/dev-ferretdb:1-ferretdb']);
     expect(pg!.args!.join(' ')).toContain('-c listen_addresses= ');
+    expect(podSpec(find(rendered, 'StatefulSet', 'userforge-dev-mongodb')).securityContext).toMatchObject({ fsGroup: 999, fsGroupChangePolicy: 'OnRootMismatch' });
     for (const c of [pg!, ferret!]) expect(c.volumeMounts).toContainEqual({ name: 'socket', mountPath: '/var/run/postgresql' });
     expect(ferret!.command).toBeUndefined();
     expect(ferret!.args).toEqual(expect.arrayContaining(['--listen-addr=:27017', '--handler=pg', '--test-batch-size=5000']));
