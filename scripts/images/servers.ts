@@ -7,7 +7,7 @@
  * the dev templates take them by value (`serverImageValues`). Each image is named by the hash of
  * its recipe and inputs, exported as a docker-archive (`kind load image-archive`, `docker load` and
  * `ctr images import` all read it) and not rebuilt while that hash is unchanged.
- * Prints one JSON line: {"kafka":{"ref":..,"mb":..},..,"seconds":..,"cached":..}.
+ * Prints one JSON line: {"kafka":{"ref":..,"mb":..},..,"seconds":..,"cached":..,"values":{<chart key>: <value>}}.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -119,6 +119,8 @@ exec "$(dirname "$0")/kafka-run-class.sh" kafka.tools.StorageTool "$@"
 const KAFKA_DOCKER_RUN = `#!/bin/sh
 # Written by userforge's scripts/images/servers.ts: a single KRaft node, like apache/kafka's default.
 set -eu
+# Everything it writes goes under /tmp, so it also runs on a read-only root.
+export LOG_DIR="\${LOG_DIR:-/tmp/kafka-logs}"
 /opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "\${CLUSTER_ID:-5L6g3nShT-eMCtK--X86sw}" --config /opt/kafka/config/server.properties
 exec /opt/kafka/bin/kafka-server-start.sh /opt/kafka/config/server.properties
 `;
@@ -322,7 +324,7 @@ if (require.main === module) {
     const build = buildServerImages({ log: (line) => console.error(`[images] ${line}`) });
     for (const name of SERVER_IMAGES) console.error(`[images] ${build.images[name].ref} → ${build.images[name].archive}`);
     const sizes = Object.fromEntries(SERVER_IMAGES.map((n) => [n, { ref: build.images[n].ref, mb: Math.round(build.images[n].bytes / 1e5) / 10 }]));
-    console.log(JSON.stringify({ ...sizes, seconds: Math.round(build.seconds * 10) / 10, cached: build.cached }));
+    console.log(JSON.stringify({ ...sizes, seconds: Math.round(build.seconds * 10) / 10, cached: build.cached, values: serverImageValues(build.images) }));
   } catch (e) {
     console.error(`[images] ${(e as Error).message}`);
     process.exit(1);
