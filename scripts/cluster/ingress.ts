@@ -21,6 +21,28 @@ const WEB_PORT = 8000;
 
 /** The objects `cluster:up` applies, as one `List`. */
 export function ingressManifest(c: ClusterSettings): object {
+  return traefikManifest({
+    image: IMAGE_REFS.traefik(c.USERFORGE_TRAEFIK_VERSION),
+    hostPort: c.USERFORGE_CLUSTER_INGRESS_PORT,
+    hostIP: c.USERFORGE_CLUSTER_ADDRESS,
+    publishedAddress: c.USERFORGE_CLUSTER_ADDRESS,
+  });
+}
+
+export interface TraefikOptions {
+  image: string;
+  /** The node's port Traefik takes HTTP on. */
+  hostPort: number;
+  /** Only this node address (the portmap rule matches it); unset: every address of the node. */
+  hostIP?: string;
+  /** Where clients reach the Ingresses: written into each Ingress's status. */
+  publishedAddress: string;
+  /** Nodes the controller may run on (kind: the node labelled ingress-ready, whose ports are mapped). */
+  nodeSelector?: Record<string, string>;
+}
+
+/** Traefik as a Deployment whose pod takes HTTP on a hostPort, with its RBAC and IngressClass, as one `List`. */
+export function traefikManifest(o: TraefikOptions): object {
   const ns = INGRESS_NAMESPACE;
   const meta = (name: string) => ({ name, namespace: ns, labels });
   const ping = { httpGet: { path: '/ping', port: WEB_PORT } };
@@ -70,19 +92,20 @@ export function ingressManifest(c: ClusterSettings): object {
             metadata: { labels },
             spec: {
               serviceAccountName: 'traefik',
+              ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
               securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
               containers: [
                 {
                   name: 'traefik',
-                  image: IMAGE_REFS.traefik(c.USERFORGE_TRAEFIK_VERSION),
-                  // Built and imported by cluster:up; there is no registry to pull from.
+                  image: o.image,
+                  // Built here and loaded into the node; there is no registry to pull from.
                   imagePullPolicy: 'Never',
                   args: [
                     `--entryPoints.web.address=:${WEB_PORT}`,
                     '--providers.kubernetesingress=true',
                     `--providers.kubernetesingress.ingressClass=${INGRESS_CLASS}`,
                     // `kubectl get ingress` shows where the Ingresses are served.
-                    `--providers.kubernetesingress.ingressEndpoint.ip=${c.USERFORGE_CLUSTER_ADDRESS}`,
+                    `--providers.kubernetesingress.ingressEndpoint.ip=${o.publishedAddress}`,
                     '--ping=true',
                     '--ping.entryPoint=web',
                     '--log.level=INFO',
@@ -90,7 +113,7 @@ export function ingressManifest(c: ClusterSettings): object {
                     '--global.checkNewVersion=false',
                     '--global.sendAnonymousUsage=false',
                   ],
-                  ports: [{ name: 'web', containerPort: WEB_PORT, hostPort: c.USERFORGE_CLUSTER_INGRESS_PORT, hostIP: c.USERFORGE_CLUSTER_ADDRESS, protocol: 'TCP' }],
+                  ports: [{ name: 'web', containerPort: WEB_PORT, hostPort: o.hostPort, ...(o.hostIP ? { hostIP: o.hostIP } : {}), protocol: 'TCP' }],
                   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
                   resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
                   readinessProbe: { ...ping, periodSeconds: 2 },

@@ -115,13 +115,18 @@ export interface BuildOptions {
   log?: (line: string) => void;
 }
 
+/** What every local build of the Dockerfile takes: the local bases, and this machine's npm registry and CA. */
+export function localBuildInputs(log: (line: string) => void): { bases: ReturnType<typeof ensureBases>; buildArgs: string[]; volumes: string[] } {
+  const bases = ensureBases(log);
+  const host = environmentArgs(process.env, hostNpmConfig);
+  return { bases, buildArgs: [`NODE_IMAGE=${bases.NODE_IMAGE}`, `NGINX_IMAGE=${bases.NGINX_IMAGE}`, ...host.buildArgs], volumes: host.volumes };
+}
+
 /** Builds the four images unless a build of the same inputs is complete; returns references, archives and sizes. */
 export function buildImages(options: BuildOptions = {}): ImagesBuild {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
-  const bases = ensureBases(log);
-  const host = environmentArgs(process.env, hostNpmConfig);
-  const buildArgs = [`NODE_IMAGE=${bases.NODE_IMAGE}`, `NGINX_IMAGE=${bases.NGINX_IMAGE}`, ...host.buildArgs];
+  const { bases, buildArgs, volumes } = localBuildInputs(log);
   const hash = inputsHash(buildArgs, [inspectImage(bases.NODE_IMAGE).id, inspectImage(bases.NGINX_IMAGE).id]);
   const { tag, repositories } = chartImages();
   const root = path.join(loadStackSettings().USERFORGE_CACHE_DIR, 'images');
@@ -138,7 +143,7 @@ export function buildImages(options: BuildOptions = {}): ImagesBuild {
     for (const app of IMAGE_APPS) {
       log(`building ${images[app].ref} (target ${app})`);
       buildah(
-        ['bud', '--layers', '--force-rm', '--pull=never', '--network=host', '--target', app, ...buildArgs.flatMap((a) => ['--build-arg', a]), ...host.volumes.flatMap((v) => ['--volume', v]), '-f', 'Dockerfile', '-t', images[app].hashRef, '-t', images[app].ref, '.'],
+        ['bud', '--layers', '--force-rm', '--pull=never', '--network=host', '--target', app, ...buildArgs.flatMap((a) => ['--build-arg', a]), ...volumes.flatMap((v) => ['--volume', v]), '-f', 'Dockerfile', '-t', images[app].hashRef, '-t', images[app].ref, '.'],
         { cwd: REPO_ROOT, timeout: 30 * 60_000, stdio: options.verbose ? ['ignore', 2, 2] : 'pipe' },
       );
       // Qualified as Kubernetes resolves the chart's short name: `ctr -n k8s.io images import --base-name docker.io/<repository>`.

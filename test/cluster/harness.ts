@@ -14,7 +14,7 @@ import { buildImages, IMAGE_APPS, type ImagesBuild } from '../../scripts/images/
 import { installedKubernetes } from '../../scripts/stack/kube/provision';
 import { freePort } from '../../scripts/stack/procs';
 import { isolatedSettings, startIsolatedStack } from '../../scripts/stack/isolated';
-import { REPO_ROOT } from '../../scripts/stack/settings';
+import { REPO_ROOT, type StackSettings } from '../../scripts/stack/settings';
 import { helmBinary } from '../chart/helm';
 
 export const RESULTS = path.join(REPO_ROOT, 'test-results');
@@ -91,9 +91,13 @@ export interface Run {
 }
 
 export function cluster(c: ClusterSettings) {
-  const kube = installedKubernetes(c.stack);
-  if (!kube) throw new Error('Kubernetes is not built: run `npm run cluster:up` once (it builds into the cache).');
-  const kubeconfig = adminKubeconfig(c);
+  return kubeClient(adminKubeconfig(c), c.stack);
+}
+
+/** kubectl, helm and JSON reads against the cluster of one kubeconfig (this node's, or kind's). */
+export function kubeClient(kubeconfig: string, s: StackSettings) {
+  const kube = installedKubernetes(s);
+  if (!kube) throw new Error('Kubernetes is not built: run `npm run stack:provision -- --kube` once (it builds into the cache).');
   const run = (bin: string, args: string[], input?: string, timeout = 120_000): Run => {
     const r = spawnSync(bin, args, { input, encoding: 'utf8', timeout, cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
     return { code: r.status ?? 1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
@@ -105,7 +109,7 @@ export function cluster(c: ClusterSettings) {
     return r.out;
   };
   const json = <T>(args: string[]): T => JSON.parse(ok(kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
-  return { kubeconfig, kubectl, helm, ok, json, apply: (o: object) => ok(kubectl(['apply', '-f', '-'], yaml.dump(o)), 'kubectl apply') };
+  return { kubeconfig, kubectlBin: kube.bin('kubectl'), kubectl, helm, ok, json, apply: (o: object) => ok(kubectl(['apply', '-f', '-'], yaml.dump(o)), 'kubectl apply') };
 }
 
 /** Two node ports no Service of the cluster uses yet (the dashboard's origin must be known before install for CORS). */
