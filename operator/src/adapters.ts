@@ -1,6 +1,6 @@
 import { topicSpecs } from '@userforge/contracts';
 import { JobRepository, connectChunkProducer, type ChunkProducer } from '@userforge/jobs';
-import { connectMongoClient, connectRedis, createKafka, ensureTopics, type Logger, type Redis, type Teardown } from '@userforge/platform';
+import { connectMongoClient, connectRedis, createKafka, ensureTopics, waitFor, type Logger, type Redis, type StartupWait, type Teardown } from '@userforge/platform';
 import type { Db } from 'mongodb';
 import type { OperatorConfig } from './config';
 import { KubeClient } from './k8s/client';
@@ -13,14 +13,18 @@ export interface OperatorAdapters {
   kube: KubeClient;
 }
 
-/** Connects MongoDB, Redis, Kafka (topics made sure of, the chunk producer) and the Kubernetes API, each registered for teardown. */
-export async function connectAdapters(config: OperatorConfig, logger: Logger, teardown: Teardown): Promise<OperatorAdapters> {
-  const mongo = await connectMongoClient(config.MONGO_URL, { appName: 'userforge-operator' });
+/**
+ * Connects MongoDB and Kafka (each waited for however long it takes; topics made sure of, the chunk
+ * producer), Redis (not waited for: it only carries progress events) and the Kubernetes API, each
+ * registered for teardown.
+ */
+export async function connectAdapters(config: OperatorConfig, logger: Logger, teardown: Teardown, wait: StartupWait = {}): Promise<OperatorAdapters> {
+  const mongo = await waitFor('mongo', () => connectMongoClient(config.MONGO_URL, { appName: 'userforge-operator' }), { logger, ...wait, discard: (c) => c.close() });
   teardown.add('mongo', () => mongo.close());
-  const redis = await connectRedis(config.REDIS_URL, logger);
+  const redis = await connectRedis(config.REDIS_URL, logger, { signal: teardown.signal });
   teardown.add('redis', () => redis.disconnect());
   const kafka = createKafka({ clientId: 'userforge-operator', brokers: config.KAFKA_BROKERS, logger });
-  await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));
+  await waitFor('kafka', (signal) => ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS), { retries: 1, signal }), { logger, ...wait });
   const chunks = await connectChunkProducer(kafka, config.KAFKA_PARTITIONS);
   teardown.add('kafka producer', () => chunks.disconnect());
   const jobs = new JobRepository(mongo.db);

@@ -1,5 +1,5 @@
 import type { JobView } from '@userforge/contracts';
-import { Teardown, createLogger, createMetricsRegistry, pingDb, runService, startOpsServer, tryPublishEvent } from '@userforge/platform';
+import { StartupProgress, Teardown, createLogger, createMetricsRegistry, pingDb, runService, startOpsServer, tryPublishEvent } from '@userforge/platform';
 import { connectAdapters } from './adapters';
 import { loadOperatorConfig, type OperatorConfig } from './config';
 import { leaderWorkers } from './controller/manager';
@@ -17,13 +17,18 @@ export interface RunningOperator {
  * reconcile loop, publisher, scaler…). Losing the lease (another replica took it, or the API server
  * could not be reached to renew it) ends the session; winning it again starts a fresh one.
  */
-export async function start(config: OperatorConfig = loadOperatorConfig()): Promise<RunningOperator> {
+export async function start(config: OperatorConfig = loadOperatorConfig(), opts: { signal?: AbortSignal } = {}): Promise<RunningOperator> {
   const logger = createLogger('operator', config.LOG_LEVEL);
   const registry = createMetricsRegistry('operator');
   const metrics = createOperatorMetrics(registry);
   const teardown = new Teardown(logger);
+  // Answers first (alive, not ready: /readyz names the servers still waited for) while MongoDB and Kafka come up.
+  const progress = new StartupProgress(['mongo', 'kafka']);
+  let ready = () => progress.check();
+  const ops = await startOpsServer({ port: config.METRICS_PORT, registry, ready: () => ready() });
+  teardown.add('ops server', () => ops.close());
   try {
-    const io = await connectAdapters(config, logger, teardown);
+    const io = await connectAdapters(config, logger, teardown, { signal: opts.signal, progress });
     const announce = (job: JobView) => void tryPublishEvent(io.redis, { type: 'job', job });
     let session: { ready(): boolean; stop(): Promise<void> } | undefined;
     let change = Promise.resolve();
@@ -52,15 +57,10 @@ export async function start(config: OperatorConfig = loadOperatorConfig()): Prom
     teardown.add('leader lease', () => elector.stop()); // released last: after the session stopped
     teardown.add('leader session', () => change.then(follow));
     elector.start();
-    const ops = await startOpsServer({
-      port: config.METRICS_PORT,
-      registry,
-      ready: async () => {
-        await pingDb(io.db);
-        if (session && !session.ready()) throw new Error('leading, but the first list of UserGenerationJobs has not finished');
-      },
-    });
-    teardown.add('ops server', () => ops.close());
+    ready = async () => {
+      await pingDb(io.db);
+      if (session && !session.ready()) throw new Error('leading, but the first list of UserGenerationJobs has not finished');
+    };
     logger.info({ metricsPort: ops.port, identity: config.POD_NAME, namespace: config.WATCH_NAMESPACE ?? '(all)' }, 'operator running');
     return { metricsPort: ops.port, isLeader: () => elector.isLeader, stop: () => teardown.run() };
   } catch (err) {
@@ -71,5 +71,5 @@ export async function start(config: OperatorConfig = loadOperatorConfig()): Prom
 
 if (require.main === module) {
   let running: RunningOperator | undefined;
-  runService({ start: async () => (running = await start()), stop: async () => running?.stop() }, createLogger('operator'));
+  runService({ start: async (signal) => (running = await start(undefined, { signal })), stop: async () => running?.stop() }, createLogger('operator'));
 }

@@ -34,7 +34,9 @@ export function mustOk(r: { code: number; out: string; err: string }): string {
 /** The CRD, installed once and Established (cluster-wide; every test file may apply it). */
 export async function installCrd(kube: Kube): Promise<void> {
   mustOk(kubectl(kube, ['apply', '--server-side', '--force-conflicts', '-f', CRD]));
-  mustOk(kubectl(kube, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/usergenerationjobs.userforge.io']));
+  // `kubectl wait` fails at once while a just-created CRD has no conditions yet: ask again until it answers.
+  const established = () => kubectl(kube, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/usergenerationjobs.userforge.io']);
+  mustOk(await waitUntil(async () => established(), (r) => r.code === 0, 60_000, 500).catch(() => established()));
 }
 
 export function createNamespace(kube: Kube, name: string): void {

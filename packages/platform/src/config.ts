@@ -54,9 +54,12 @@ export const env = {
 };
 
 /** Connection settings shared by every process that talks to the platform's servers. */
+// Checked here so a typo fails at start with the variable's name; a server that is merely down is waited for.
 export const connectionShape = {
-  MONGO_URL: env.str('mongodb://127.0.0.1:27017/userforge'),
-  REDIS_URL: env.str('redis://127.0.0.1:6379'),
-  KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\/[^/\s]+/, 'must be a mongodb:// or mongodb+srv:// URL').default('mongodb://127.0.0.1:27017/userforge'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\/\S*$/, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  KAFKA_BROKERS: env
+    .list('127.0.0.1:9092')
+    .refine((brokers) => brokers.length > 0 && brokers.every((b) => /^[^\s:/]+:\d{1,5}$/.test(b)), 'must be host:port[,host:port…]'),
   LOG_LEVEL: env.logLevel(),
 };

@@ -13,3 +13,4 @@ export * from './event-bus';
 export * from './mongo-errors';
 export * from './ids';
 export * from './backoff';
+export * from './wait-for';

@@ -27,17 +27,21 @@ export function createKafka(opts: { clientId: string; brokers: string[]; logger:
 
 /**
  * Creates missing topics explicitly (never rely on broker auto-creation, whose partition count is
- * whatever the broker defaults to). Existing topics are left as they are.
+ * whatever the broker defaults to). Existing topics are left as they are. `retries` bounds kafkajs's
+ * own retrying (a caller with its own backoff wants few); `signal` abandons the attempt.
  */
-export async function ensureTopics(kafka: Kafka, topics: ITopicConfig[]): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
+export async function ensureTopics(kafka: Kafka, topics: ITopicConfig[], opts: { retries?: number; signal?: AbortSignal } = {}): Promise<string[]> {
+  const admin = kafka.admin(opts.retries === undefined ? undefined : { retry: { retries: opts.retries } });
+  const abandon = () => void admin.disconnect().catch(() => undefined);
+  opts.signal?.addEventListener('abort', abandon, { once: true });
   try {
+    await admin.connect();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
     return missing.map((t) => t.topic);
   } finally {
+    opts.signal?.removeEventListener('abort', abandon);
     await admin.disconnect();
   }
 }

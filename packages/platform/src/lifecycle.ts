@@ -1,30 +1,40 @@
 import type { Logger } from './logger';
+import { StartAborted } from './wait-for';
 
 export interface Service {
-  start(): Promise<unknown>;
+  /** Starts; `signal` aborts on shutdown, ending any wait for a server (rejecting with StartAborted). */
+  start(signal: AbortSignal): Promise<unknown>;
   stop(): Promise<void>;
 }
 
 /**
  * Runs a service as a process: start it, and on SIGTERM/SIGINT stop it gracefully (in-flight work
- * finished or handed back, connections closed). A second signal, or a stop that hangs past
- * `graceMs`, exits hard so Kubernetes is never left waiting.
+ * finished or handed back, connections closed). A signal while it still waits for its servers ends
+ * the wait and exits 0: only a start that fails by itself (a config error) exits 1. A second signal,
+ * or a stop that hangs past `graceMs`, exits hard so Kubernetes is never left waiting.
  */
 export function runService(service: Service, logger: Logger, graceMs = 25_000): void {
-  let stopping = false;
+  const shuttingDown = new AbortController();
+  const started = service.start(shuttingDown.signal);
   const shutdown = (signal: string) => {
-    if (stopping) {
+    if (shuttingDown.signal.aborted) {
       logger.warn({ signal }, 'second signal, exiting now');
       process.exit(1);
     }
-    stopping = true;
     logger.info({ signal }, 'shutting down');
+    shuttingDown.abort();
     const timer = setTimeout(() => {
       logger.error({ graceMs }, 'shutdown timed out');
       process.exit(1);
     }, graceMs);
     timer.unref();
-    service.stop().then(
+    // A start that the abort ended has undone itself; one that completed is stopped.
+    started.then(
+      () => service.stop(),
+      (err: unknown) => {
+        if (!(err instanceof StartAborted)) throw err;
+      },
+    ).then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -37,7 +47,8 @@ export function runService(service: Service, logger: Logger, graceMs = 25_000): 
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  service.start().catch((err: unknown) => {
+  started.catch((err: unknown) => {
+    if (err instanceof StartAborted) return;
     logger.fatal({ err }, 'failed to start');
     process.exit(1);
   });
@@ -80,7 +91,13 @@ export function periodicWorker(name: string, everyMs: number, tick: () => Promis
  */
 export class Teardown {
   private readonly steps: { name: string; run: () => unknown }[] = [];
+  private readonly ending = new AbortController();
   constructor(private readonly logger: Logger) {}
+
+  /** Aborted when the teardown begins: background waits (a server still out of reach) end with it. */
+  get signal(): AbortSignal {
+    return this.ending.signal;
+  }
 
   add(name: string, run: () => unknown): void {
     this.steps.push({ name, run });
@@ -93,6 +110,7 @@ export class Teardown {
   }
 
   async run(): Promise<void> {
+    this.ending.abort();
     for (const step of this.steps.splice(0).reverse()) {
       try {
         await step.run();

@@ -16,7 +16,12 @@ export async function connectMongo(url: string, opts: { maxPoolSize?: number; ap
     autoCreate: false,
     serverSelectionTimeoutMS: 10_000,
   });
-  await conn.asPromise();
+  try {
+    await conn.asPromise();
+  } catch (err) {
+    await conn.close().catch(() => undefined); // a failed attempt leaves no pool or monitor behind
+    throw err;
+  }
   return conn;
 }
 
@@ -28,7 +33,13 @@ export async function pingMongo(conn: Connection): Promise<void> {
 
 /** The MongoDB driver alone, for a process that needs nothing of mongoose (the operator keeps its memory small). */
 export async function connectMongoClient(url: string, opts: { maxPoolSize?: number; appName?: string } = {}): Promise<{ db: Db; close(): Promise<void> }> {
-  const client = await MongoClient.connect(url, { maxPoolSize: opts.maxPoolSize ?? 10, appName: opts.appName, serverSelectionTimeoutMS: 10_000 });
+  const client = new MongoClient(url, { maxPoolSize: opts.maxPoolSize ?? 10, appName: opts.appName, serverSelectionTimeoutMS: 10_000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
   return { db: client.db(), close: () => client.close() };
 }
 

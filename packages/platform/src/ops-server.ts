@@ -1,4 +1,4 @@
-import http from 'node:http';
+import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -7,27 +7,34 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-/**
- * The /metrics, /healthz and /readyz endpoints of a process that serves no other HTTP (consumer,
- * operator), for Prometheus and Kubernetes probes.
- */
-export async function startOpsServer(opts: {
-  port: number;
-  host?: string;
+export interface OpsEndpoints {
   registry: Registry;
+  /**
+   * Rejects while the process is not ready. The 503 body carries the error's `checks` (dependency →
+   * `ok` or `down: <reason>`) when it has them, else its message as `reason`.
+   */
   ready: () => Promise<void>;
-}): Promise<OpsServer> {
-  const server = http.createServer((req, res) => {
-    const reply = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type });
-      res.end(body);
-    };
-    const json = (status: number, body: unknown) => reply(status, 'application/json', JSON.stringify(body));
+  /** Answers every other request (default: a JSON 404). */
+  otherwise?: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+function replyJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** GET /metrics, /healthz (alive: it answers) and /readyz, as a plain request listener. */
+export function opsRequestListener(opts: OpsEndpoints): RequestListener {
+  return (req, res) => {
+    const json = (status: number, body: unknown) => replyJson(res, status, body);
     if (req.method !== 'GET') return json(405, { error: { code: 'method_not_allowed', message: 'only GET' } });
     switch (req.url) {
       case '/metrics':
         opts.registry.metrics().then(
-          (text) => reply(200, opts.registry.contentType, text),
+          (text) => {
+            res.writeHead(200, { 'content-type': opts.registry.contentType });
+            res.end(text);
+          },
           () => json(500, { error: { code: 'internal', message: 'metrics unavailable' } }),
         );
         return;
@@ -36,13 +43,24 @@ export async function startOpsServer(opts: {
       case '/readyz':
         opts.ready().then(
           () => json(200, { status: 'ok' }),
-          (err: Error) => json(503, { status: 'unavailable', reason: err.message }),
+          (err: Error & { checks?: Record<string, string> }) =>
+            json(503, err.checks ? { status: 'unavailable', checks: err.checks } : { status: 'unavailable', reason: err.message }),
         );
         return;
       default:
+        if (opts.otherwise) return opts.otherwise(req, res);
         return json(404, { error: { code: 'route_not_found', message: `no route for GET ${req.url}` } });
     }
-  });
+  };
+}
+
+/**
+ * The /metrics, /healthz and /readyz endpoints of a process that serves no other HTTP (consumer,
+ * operator), for Prometheus and Kubernetes probes. Started before the process connects to its
+ * servers, so probes answer (alive, not ready) while it waits for them.
+ */
+export async function startOpsServer(opts: OpsEndpoints & { port: number; host?: string }): Promise<OpsServer> {
+  const server = http.createServer(opsRequestListener(opts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
@@ -55,4 +73,9 @@ export async function startOpsServer(opts: {
         server.closeAllConnections();
       }),
   };
+}
+
+/** A JSON error reply for a listener's `otherwise`: `{ error: { code, message } }`. */
+export function replyError(res: ServerResponse, status: number, code: string, message: string): void {
+  replyJson(res, status, { error: { code, message } });
 }

@@ -29,6 +29,15 @@ describe('loadConfig', () => {
     expect(message).toMatch(/FLAG: .*\(got "maybe"\)/);
   });
 
+  it('rejects server addresses that do not parse, naming each variable (a server that is down is waited for instead)', () => {
+    expect(() => loadConfig(connectionShape, { MONGO_URL: 'localhost:27017' })).toThrow(/MONGO_URL: must be a mongodb:\/\/ or mongodb\+srv:\/\/ URL/);
+    expect(() => loadConfig(connectionShape, { REDIS_URL: 'http://redis:6379' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => loadConfig(connectionShape, { KAFKA_BROKERS: 'kafka:9092,kafka' })).toThrow(/KAFKA_BROKERS: must be host:port/);
+    expect(loadConfig(connectionShape, { MONGO_URL: 'mongodb+srv://u:p@cluster.example.org/db', REDIS_URL: 'rediss://:pw@cache:6380/1', KAFKA_BROKERS: 'a:9092, b:9093' })).toMatchObject({
+      KAFKA_BROKERS: ['a:9092', 'b:9093'],
+    });
+  });
+
   it('gives every process the same local defaults for the platform servers', () => {
     expect(loadConfig(connectionShape, {})).toEqual({
       MONGO_URL: 'mongodb://127.0.0.1:27017/userforge',

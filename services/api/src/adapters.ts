@@ -1,6 +1,6 @@
 import { encodeMessage, topicSpecs, type ContractTopic } from '@userforge/contracts';
 import { connectChunkProducer, type ChunkProducer } from '@userforge/jobs';
-import { AppError, connectMongo, connectRedis, createKafka, ensureTopics, type Logger, type Redis, type Teardown } from '@userforge/platform';
+import { AppError, connectMongo, connectRedis, createKafka, ensureTopics, waitFor, type Logger, type Redis, type StartupWait, type Teardown } from '@userforge/platform';
 import type { Db } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { ApiConfig } from './config';
@@ -17,15 +17,19 @@ export interface ApiAdapters {
   sendEvents(messages: { topic: string; key: string; value: string }[]): Promise<void>;
 }
 
-/** Connects MongoDB, Redis and Kafka (topics made sure of, a producer for chunks and one for events), registering each for teardown. */
-export async function connectAdapters(config: ApiConfig, logger: Logger, teardown: Teardown): Promise<ApiAdapters> {
-  const mongo = await connectMongo(config.MONGO_URL, { appName: 'userforge-api' });
+/**
+ * Connects MongoDB, Redis and Kafka (topics made sure of, a producer for chunks and one for events),
+ * registering each for teardown. MongoDB and Kafka are waited for however long they take; Redis is
+ * not (the API serves without it).
+ */
+export async function connectAdapters(config: ApiConfig, logger: Logger, teardown: Teardown, wait: StartupWait = {}): Promise<ApiAdapters> {
+  const mongo = await waitFor('mongo', () => connectMongo(config.MONGO_URL, { appName: 'userforge-api' }), { logger, ...wait, discard: (c) => c.close() });
   teardown.add('mongo', () => mongo.close());
-  const redis = await connectRedis(config.REDIS_URL, logger);
+  const redis = await connectRedis(config.REDIS_URL, logger, { signal: teardown.signal });
   teardown.add('redis', () => redis.quit().catch(() => redis.disconnect()));
 
   const kafka = createKafka({ clientId: 'userforge-api', brokers: config.KAFKA_BROKERS, logger });
-  await ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS));
+  await waitFor('kafka', (signal) => ensureTopics(kafka, topicSpecs(config.KAFKA_PARTITIONS), { retries: 1, signal }), { logger, ...wait });
   const chunks = await connectChunkProducer(kafka, config.KAFKA_PARTITIONS);
   teardown.add('kafka producer', () => chunks.disconnect());
   // Events and activity: a few retries, so a request fails fast and the outbox relay keeps its own

@@ -1,5 +1,6 @@
+import type { RequestListener } from 'node:http';
 import { JobPublisher, toJobView } from '@userforge/jobs';
-import { Teardown, createLogger, createMetricsRegistry, pingMongo, runService } from '@userforge/platform';
+import { StartupProgress, Teardown, createLogger, createMetricsRegistry, opsRequestListener, pingMongo, replyError, runService } from '@userforge/platform';
 import { TallyReader } from '@userforge/users';
 import { connectAdapters } from './adapters';
 import { createApp } from './app';
@@ -21,18 +22,31 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-/** Starts the API: connects to MongoDB, Redis and Kafka, starts its workers, then listens. Tests call this with PORT=0. */
-export async function start(config: ApiConfig = loadApiConfig()): Promise<RunningApi> {
+/**
+ * Starts the API: listens at once (alive, not ready: /readyz names the servers still waited for,
+ * every other route answers 503), connects to MongoDB, Redis and Kafka however long they take,
+ * starts its workers, then serves its routes. `signal` ends a wait (rejecting with StartAborted).
+ * Tests call this with PORT=0.
+ */
+export async function start(config: ApiConfig = loadApiConfig(), opts: { signal?: AbortSignal } = {}): Promise<RunningApi> {
   const logger = createLogger('api', config.LOG_LEVEL);
   const registry = createMetricsRegistry('api');
   const teardown = new Teardown(logger);
+  const hub = new EventHub();
+  const progress = new StartupProgress(['mongo', 'kafka']);
+  let serve: RequestListener = opsRequestListener({
+    registry,
+    ready: () => progress.check(),
+    otherwise: (_req, res) => void progress.check().catch((err: Error) => replyError(res, 503, 'unavailable', err.message)),
+  });
+  const server = await listen((req, res) => serve(req, res), config.PORT, config.HOST, () => hub.close());
+  let serverInTeardown = false;
   try {
-    const io = await connectAdapters(config, logger, teardown);
+    const io = await connectAdapters(config, logger, teardown, { signal: opts.signal, progress });
     const { jobs, users, tally, activities, outbox } = await openRepositories(io.db, io.redis);
     const tallyReader = new TallyReader(tally, () => io.redis.status === 'ready');
     const cache = new PageCache(io.redis, config.CACHE_TTL_SECONDS, tally.keys);
 
-    const hub = new EventHub();
     const relay = new EventRelay(hub, io.redis, config.REDIS_URL, logger);
     const onProgress = (job: ReturnType<typeof toJobView>) => relay.announce({ type: 'job', job });
     const publisher = new JobPublisher({ jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress });
@@ -62,17 +76,19 @@ export async function start(config: ApiConfig = loadApiConfig()): Promise<Runnin
         activeJobs,
       }),
     });
-    const server = await listen(app, config.PORT, config.HOST, () => hub.close());
-    teardown.add('http server', () => server.close());
+    teardown.add('http server', () => server.close()); // closed first: no new requests while the rest stops
+    serverInTeardown = true;
+    serve = app;
     logger.info({ port: server.port, partitions: io.chunks.partitions }, 'api listening');
     return { port: server.port, stop: () => teardown.run() };
   } catch (err) {
     await teardown.run();
+    if (!serverInTeardown) await server.close();
     throw err;
   }
 }
 
 if (require.main === module) {
   let running: RunningApi | undefined;
-  runService({ start: async () => (running = await start()), stop: async () => running?.stop() }, createLogger('api'));
+  runService({ start: async (signal) => (running = await start(undefined, { signal })), stop: async () => running?.stop() }, createLogger('api'));
 }

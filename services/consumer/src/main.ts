@@ -1,6 +1,6 @@
 import { Topics, type JobView, type PlatformEvent } from '@userforge/contracts';
 import { JobRepository } from '@userforge/jobs';
-import { Teardown, createLogger, createMetricsRegistry, pingMongo, runService, startOpsServer, tryPublishEvent, type OpsServer } from '@userforge/platform';
+import { StartupProgress, Teardown, createLogger, createMetricsRegistry, pingMongo, runService, startOpsServer, tryPublishEvent } from '@userforge/platform';
 import { ActivityRepository, UserRepository, UserTallyRepository } from '@userforge/users';
 import { connectKafka, connectStores } from './adapters';
 import { loadConsumerConfig, type ConsumerConfig } from './config';
@@ -15,11 +15,16 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-/** Starts one generation consumer: a member of the group that turns chunks into stored users. */
+/**
+ * Starts one generation consumer: a member of the group that turns chunks into stored users. Its ops
+ * server answers first (alive, not ready: /readyz names the servers still waited for) while it
+ * connects to MongoDB and Kafka however long they take; `opts.signal` ends that wait.
+ */
 export async function start(
   config: ConsumerConfig = loadConsumerConfig(),
   /** Called when a Kafka consumer dies for good; the process entry point exits so it is restarted. */
   onFatal: (err: unknown) => void = () => undefined,
+  opts: { signal?: AbortSignal } = {},
 ): Promise<RunningConsumer> {
   const logger = createLogger('consumer', config.LOG_LEVEL);
   const registry = createMetricsRegistry('consumer');
@@ -31,18 +36,21 @@ export async function start(
     stopping = true;
     return (stopped ??= teardown.run());
   };
-  let ops: OpsServer | undefined;
+  const progress = new StartupProgress(['mongo', 'kafka']);
+  let ready = () => progress.check();
+  const ops = await startOpsServer({ port: config.METRICS_PORT, registry, ready: () => ready() });
+  // Undone in reverse: the groups leave first, while the Kafka clients, ops server and stores still serve.
+  teardown.add('ops server', () => ops.close());
 
   try {
-    const { mongo, db, redis } = await connectStores(config, logger, teardown);
+    const wait = { signal: opts.signal, progress };
+    const { mongo, db, redis } = await connectStores(config, logger, teardown, wait);
     const users = new UserRepository(db);
     const jobs = new JobRepository(db);
     const tally = new UserTallyRepository(db, redis);
     const activities = new ActivityRepository(db, redis);
     await Promise.all([users.ensureIndexes(), jobs.ensureIndexes(), activities.ensureIndexes()]);
-    // Undone in reverse: the groups leave first, while the Kafka clients, ops server and stores still serve.
-    teardown.add('ops server', () => ops?.close());
-    const { kafka, producer, admin } = await connectKafka(config, logger, teardown);
+    const { kafka, producer, admin } = await connectKafka(config, logger, teardown, wait);
 
     const ctx = { kafka, config, logger, isStopping: () => stopping, onFatal, heldBack: metrics.heldBack };
     const onProgress = (job: JobView) => void tryPublishEvent<PlatformEvent>(redis, { type: 'job', job });
@@ -55,11 +63,10 @@ export async function start(
     await teardown.startWorker(lagMonitor(admin, config.KAFKA_GROUP_ID, metrics.lag, logger));
 
     // Ready once the database answers and the group has given this member its partitions.
-    const ready = async () => {
+    ready = async () => {
       await pingMongo(mongo);
       if (!chunks.joined) throw new Error('not yet a member of the consumer group');
     };
-    ops = await startOpsServer({ port: config.METRICS_PORT, registry, ready });
   } catch (err) {
     await stop();
     throw err;
@@ -76,5 +83,5 @@ if (require.main === module) {
     setTimeout(() => process.exit(1), 10_000).unref();
     void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
   };
-  runService({ start: async () => (running = await start(undefined, exitOnFatal)), stop: async () => running?.stop() }, logger);
+  runService({ start: async (signal) => (running = await start(undefined, exitOnFatal, { signal })), stop: async () => running?.stop() }, logger);
 }

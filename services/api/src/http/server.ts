@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 
 export interface HttpServer {
   port: number;
@@ -12,9 +11,9 @@ export interface HttpServer {
  * their clients reconnect elsewhere), let requests in flight finish, and force-close only what is
  * still open after `graceMs`.
  */
-export async function listen(app: Express, port: number, host: string, onClosing: () => void, graceMs = 10_000): Promise<HttpServer> {
+export async function listen(handler: RequestListener, port: number, host: string, onClosing: () => void, graceMs = 10_000): Promise<HttpServer> {
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(port, host, () => resolve(s));
+    const s = createServer(handler).listen(port, host, () => resolve(s));
     s.once('error', reject);
   });
   return {

@@ -1,3 +1,5 @@
+import { jitteredBackoffMs } from '@userforge/platform';
+
 /** Errors that mean "the database or broker is unreachable right now": retry, never dead-letter. */
 const TRANSIENT_NAMES = new Set([
   'MongoNetworkError',
@@ -30,8 +32,7 @@ export function isTransient(err: unknown, depth = 0): boolean {
 
 /** Exponential backoff with full jitter, capped. `attempt` counts from 1. */
 export function backoffMs(attempt: number, random: () => number = Math.random, baseMs = 250, capMs = 10_000): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt - 1, 20));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return jitteredBackoffMs(attempt, { minMs: baseMs, maxMs: capMs }, random);
 }
 
 export type FailureDecision = { action: 'retry'; delayMs: number } | { action: 'dead-letter'; reason: string };

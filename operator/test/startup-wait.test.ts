@@ -1,0 +1,67 @@
+import { freePort } from '../../scripts/stack/procs';
+import { probe } from '../../test/app-process';
+import { testEnv, testKube, testMongoUrl } from '../../test/env';
+import { waitUntil } from '../../test/http';
+import { TcpGate, hostPort } from '../../test/tcp-gate';
+import { createNamespace, installCrd, startOperator, type OperatorProcess } from './harness';
+
+jest.setTimeout(300_000);
+
+const ns = `op-wait-${process.pid}`;
+const readyz = (op: OperatorProcess) => probe(`http://127.0.0.1:${op.metricsPort}/readyz`);
+const logged = (op: OperatorProcess, msg: string) => op.output().split('\n').some((line) => line.includes(`"msg":"${msg}"`));
+
+/** The operator as its own process, with MongoDB's address a port that refuses until the test opens it. */
+describe('operator waiting for MongoDB at start (real FerretDB behind a test-controlled port, real API server)', () => {
+  let kube: ReturnType<typeof testKube>;
+  let op: OperatorProcess | undefined;
+  let gate: TcpGate | undefined;
+  beforeAll(async () => {
+    kube = testKube();
+    await installCrd(kube);
+    createNamespace(kube, ns);
+  });
+  afterEach(async () => {
+    await op?.kill();
+    await gate?.close();
+    gate = undefined;
+  });
+
+  async function operatorWaitingForMongo(name: string): Promise<{ op: OperatorProcess; mongoPort: number; mongo: URL }> {
+    const { REDIS_URL, KAFKA_BROKERS } = testEnv();
+    const mongo = new URL(testMongoUrl(name));
+    const mongoPort = await freePort();
+    const gated = new URL(mongo);
+    gated.host = `127.0.0.1:${mongoPort}`;
+    // startOperator returns once /healthz answers: the ops server is up before any server is reached.
+    const started = await startOperator(
+      { MONGO_URL: gated.toString(), REDIS_URL, KAFKA_BROKERS, KUBECONFIG: kube.kubeconfig, WATCH_NAMESPACE: ns, CONSUMER_NAMESPACE: ns, LEASE_NAMESPACE: ns, LEASE_NAME: name },
+      name,
+    );
+    await waitUntil(async () => logged(started, 'waiting for mongo'), (seen) => seen || started.proc.exitCode !== null, 120_000, 300);
+    return { op: started, mongoPort, mongo };
+  }
+
+  it('is alive and not ready, naming MongoDB, until MongoDB answers; then ready', async () => {
+    const waiting = await operatorWaitingForMongo('operator-startup-wait');
+    op = waiting.op;
+    const notReady = await readyz(op);
+    expect(notReady).toEqual({
+      status: 503,
+      body: { status: 'unavailable', checks: { mongo: expect.stringMatching(/^down: waiting: attempt \d+ failed: /), kafka: 'down: waiting: not tried yet' } },
+    });
+    expect((await fetch(`http://127.0.0.1:${op.metricsPort}/healthz`)).status).toBe(200);
+
+    gate = await TcpGate.open(waiting.mongoPort, hostPort(waiting.mongo.toString()), 'forward');
+    const ready = await waitUntil(() => readyz(op!), (r) => r.status === 200 || op!.proc.exitCode !== null, 180_000, 500);
+    expect(ready).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(logged(op, 'operator running')).toBe(true);
+  });
+
+  it('exits 0 on SIGTERM while it still waits for MongoDB', async () => {
+    op = (await operatorWaitingForMongo('operator-startup-sigterm')).op;
+    await op.kill('SIGTERM');
+    expect(op.proc.exitCode).toBe(0);
+    expect(logged(op, 'stopped')).toBe(true);
+  });
+});
