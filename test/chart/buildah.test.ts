@@ -5,7 +5,7 @@
  * SIGTERM reaches it), the API serving against the test servers, and the dashboard's nginx writing
  * config.js from the environment.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../scripts/stack/procs';
@@ -132,5 +132,38 @@ describe('the dashboard image, started by runc in a network namespace of its own
     expect([...new Set(pids.map((p) => fs.statSync(`/proc/${p}`).uid))]).toEqual([101]);
     c.signal(c.stopSignal);
     expect(await c.exited).toBe(0);
+  });
+
+  it('with USERFORGE_API_UPSTREAM, its nginx passes /v1 and the event stream on to the API, under the read-only root', async () => {
+    // The API's stand-in, in the same network namespace: JSON for /v1/users, and an event stream
+    // that writes one event, another 300 ms later, and ends after 2 s.
+    const apiPort = await freePort();
+    const server = `require('node:http').createServer((req, res) => {
+      if (req.url === '/v1/events') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: 1\\n\\n');
+        setTimeout(() => res.write('data: 2\\n\\n'), 300);
+        setTimeout(() => res.end('data: 3\\n\\n'), 2000);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ from: 'api', url: req.url }));
+    }).listen(${apiPort}, '127.0.0.1');`;
+    const upstream = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', server], { stdio: 'ignore' });
+    try {
+      const c = start('dashboard', { netns, env: { USERFORGE_API_UPSTREAM: `http://127.0.0.1:${apiPort}` } });
+      const users = await waitUntil(async () => (c.ended() ? `exited:\n${c.output()}` : get('/v1/users?limit=1')), (r) => r.includes('"from":"api"') || r.startsWith('exited'), 30_000, 300);
+      expect(users).toContain('{"from":"api","url":"/v1/users?limit=1"}');
+      expect(get('/config.js')).toContain('apiUrl: "" || window.location.origin');
+      // curl -N prints each event as it arrives; its timestamps show the second one came before the end.
+      const events = spawnSync('ip', ['netns', 'exec', netns, 'sh', '-c', `curl -sN http://127.0.0.1:8080/v1/events | while IFS= read -r line; do [ -n "$line" ] && echo "$(date +%s%N) $line"; done`], { encoding: 'utf8', timeout: 15_000 });
+      const arrivals = events.stdout.trim().split('\n').map((l) => l.split(' ')).map(([ns, ...data]) => [data.join(' '), Number(BigInt(ns!) / 1_000_000n)] as const);
+      expect(arrivals.map(([data]) => data)).toEqual(['data: 1', 'data: 2', 'data: 3']);
+      expect(arrivals[2]![1] - arrivals[1]![1]).toBeGreaterThan(1_000);
+      c.signal(c.stopSignal);
+      expect(await c.exited).toBe(0);
+    } finally {
+      upstream.kill('SIGKILL');
+    }
   });
 });
