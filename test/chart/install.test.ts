@@ -6,7 +6,10 @@
  * and the controllers act on them: that is what these tests prove. Pods running for real are the
  * end-to-end test's business.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
@@ -112,6 +115,66 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     );
     const pods = JSON.parse(mustOk(kubectl(['get', 'pods', '--namespace', ns, '-l', selector, '-o', 'json']), 'list pods')) as Listed<unknown>;
     expect(pods.items).toHaveLength([...wanted.values()].reduce((a, b) => a + b, 0));
+  });
+
+  it("helm test's check passes against this API server (the CRD by discovery, with the namespace's ServiceAccount token) and a ready API, and fails otherwise", async () => {
+    // The hook Pod's own script and environment, run here: there is no node to run the Pod on.
+    const hooks = yaml.loadAll(mustOk(helmIn(['get', 'hooks', release]), 'helm get hooks')) as (K8sObject & { spec: { containers: { command: string[]; env: { name: string; value: string }[] }[] } })[];
+    const pod = hooks.find((h) => h?.kind === 'Pod' && h.metadata.annotations?.['helm.sh/hook'] === 'test');
+    expect(pod?.metadata.name).toBe(`${release}-userforge-test`);
+    const [check] = pod!.spec.containers;
+    const podEnv = Object.fromEntries(check!.env.map((e) => [e.name, e.value]));
+    expect(podEnv.API_URL).toBe(`http://${release}-userforge-api:9000`);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-helm-test-'));
+    const api = { ready: 200 };
+    const server = http.createServer((req, res) => {
+      if (req.url === '/readyz') res.writeHead(api.ready).end();
+      else if (req.url?.startsWith('/v1/users')) res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[],"total":0}');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      fs.writeFileSync(path.join(dir, 'token'), mustOk(kubectl(['create', 'token', 'default', '--namespace', ns]), 'create a token'));
+      const config = JSON.parse(mustOk(kubectl(['config', 'view', '--raw', '--minify', '-o', 'json']), 'read the kubeconfig')) as {
+        clusters: { cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string } }[];
+      };
+      const cluster = config.clusters[0]!.cluster;
+      const ca = path.join(dir, 'ca.crt');
+      if (cluster['certificate-authority-data']) fs.writeFileSync(ca, Buffer.from(cluster['certificate-authority-data'], 'base64'));
+      else fs.copyFileSync(cluster['certificate-authority']!, ca);
+      const apiServer = new URL(cluster.server);
+      const runCheck = (env: Record<string, string>) =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          const child = spawn(process.execPath, ['-e', check!.command[2]!], {
+            env: {
+              PATH: process.env.PATH,
+              ...podEnv,
+              API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+              KUBERNETES_SERVICE_HOST: apiServer.hostname,
+              KUBERNETES_SERVICE_PORT: apiServer.port || '443',
+              NODE_EXTRA_CA_CERTS: ca,
+              SERVICE_ACCOUNT_DIR: dir,
+              ...env,
+            },
+          });
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+          child.on('exit', (code) => resolve({ code, out }));
+        });
+
+      const passed = await runCheck({});
+      expect(passed).toEqual({ code: 0, out: expect.stringContaining('ok the cluster serves usergenerationjobs.userforge.io') });
+      expect(passed.out).toContain('is ready and lists users');
+      const noCrd = await runCheck({ CRD_GROUP_VERSION: 'userforge.io/v9' });
+      expect(noCrd).toEqual({ code: 1, out: expect.stringContaining('FAIL the cluster does not serve usergenerationjobs.userforge.io') });
+      api.ready = 503;
+      expect(await runCheck({})).toEqual({ code: 1, out: expect.stringMatching(/FAIL http:\/\/127\.0\.0\.1:\d+\/readyz answered 503/) });
+    } finally {
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('upgrade with changed values rolls the pod template, keeps the generated API key and records a revision', async () => {
