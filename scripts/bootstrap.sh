@@ -84,6 +84,9 @@ npx --no-install tsx scripts/fuzz/provision.ts
 # (Debian's has none) are built here once, not while other test files run.
 if [ "$(id -u)" -eq 0 ]; then
   npx --no-install tsx scripts/cluster/cli.ts provision
+  # kind (npm run kind:up, test/kind): kind, kubeadm, etcd, kube-network-policies, local-path-provisioner, Debian's
+  # Docker engine unpacked, and the node image assembled from them (about 8 minutes cold after the Kubernetes build).
+  npx --no-install tsx scripts/kind/cli.ts provision
   npx --no-install tsx scripts/images/build.ts > /dev/null
   npx --no-install tsx scripts/images/servers.ts > /dev/null
   npx --no-install tsx scripts/stack/prometheus-k8s.ts > /dev/null

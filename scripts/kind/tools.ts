@@ -1,0 +1,157 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ProvisionError, requireTool } from '../stack/provision';
+import { download, GO_HINT, goEnv, kubeHome, kubeVersionLdflags, provisionKubernetes, runLogged, withBuildLock, type KubeInstall } from '../stack/kube/provision';
+import { APT } from '../cluster/tools';
+import { kindCache, type KindSettings } from './settings';
+
+/**
+ * What `kind:up` runs, built or unpacked once into the cache: kind itself, Debian's Docker engine,
+ * and the Go programs of the node (kubeadm, etcd, kube-network-policies, local-path-provisioner).
+ * Go builds run one after another: the machines have two cores.
+ */
+export interface KindTools {
+  kind: string;
+  /** The directory of dockerd and docker-proxy, unpacked from Debian's docker.io package. */
+  engineBin: string;
+  docker: string;
+  kube: KubeInstall;
+  kubeadm: string;
+  etcd: string;
+  networkPolicies: string;
+  localPath: string;
+}
+
+type Log = (m: string) => void;
+
+/** A cached binary: built by `build` into `home/bin` under the build lock, unless it is there. */
+function cachedBinary(home: string, name: string, what: string, log: Log, build: (tmpBin: string) => void): string {
+  const bin = path.join(home, 'bin', name);
+  const done = () => (fs.existsSync(bin) ? bin : undefined);
+  return withBuildLock(home, what, log, done, () => {
+    const tmpBin = path.join(home, `bin.tmp-${process.pid}`);
+    const started = Date.now();
+    log(`building ${what} into ${bin} (first run only)`);
+    try {
+      build(tmpBin);
+      fs.rmSync(path.dirname(bin), { recursive: true, force: true });
+      fs.renameSync(tmpBin, path.dirname(bin));
+    } finally {
+      fs.rmSync(tmpBin, { recursive: true, force: true });
+    }
+    log(`built ${what} in ${Math.round((Date.now() - started) / 1000)} s`);
+    return bin;
+  });
+}
+
+/** `go install module/pkg@version` (modules without `replace` lines). */
+function goInstall(k: KindSettings, name: string, pkg: string, version: string, log: Log, ldflags: string[] = []): string {
+  const home = kindCache(k, `${name}-v${version}`);
+  return cachedBinary(home, name, `${name} v${version}`, log, (tmpBin) => {
+    const go = requireTool('go', GO_HINT);
+    runLogged(`building ${name} v${version}`, go, ['install', '-trimpath', '-ldflags', ['-s', '-w', ...ldflags].join(' '), `${pkg}@v${version}`], path.join(home, 'build.log'), {
+      cwd: os.tmpdir(),
+      // `go install pkg@version` ignores any go.mod, so -mod=mod does not apply.
+      env: { ...goEnv(k.stack), GOFLAGS: '-modcacherw', GOBIN: tmpBin },
+    });
+    const built = path.join(tmpBin, path.basename(pkg));
+    if (built !== path.join(tmpBin, name)) fs.renameSync(built, path.join(tmpBin, name));
+  });
+}
+
+/**
+ * kubeadm from the wrapper module the Kubernetes build made, after it: the compiled packages are
+ * shared, so it takes about two minutes. Cached apart from the other binaries, whose install check
+ * must not change.
+ */
+function provisionKubeadm(k: KindSettings, kube: KubeInstall, log: Log): string {
+  const home = kindCache(k, `kubeadm-v${kube.version}`);
+  return cachedBinary(home, 'kubeadm', `kubeadm v${kube.version}`, log, (tmpBin) => {
+    const go = requireTool('go', GO_HINT);
+    const src = path.join(kubeHome(k.stack, kube.version), 'src');
+    if (!fs.existsSync(path.join(src, 'go.mod'))) throw new ProvisionError(`${src}/go.mod is missing: the Kubernetes build module is gone; delete ${path.dirname(src)}/bin to rebuild it`);
+    const ldflags = ['-s', '-w', ...kubeVersionLdflags(kube.version)].join(' ');
+    runLogged(`building kubeadm v${kube.version}`, go, ['build', '-trimpath', '-ldflags', ldflags, '-o', `${tmpBin}/`, 'k8s.io/kubernetes/cmd/kubeadm'], path.join(home, 'build.log'), {
+      cwd: src,
+      env: goEnv(k.stack),
+    });
+  });
+}
+
+/**
+ * etcd's server module points its sibling modules at local directories; a wrapper module that
+ * requires it takes their published versions instead (as the Kubernetes build does).
+ */
+function provisionEtcd(k: KindSettings, log: Log): string {
+  const version = k.USERFORGE_KIND_ETCD_VERSION;
+  const home = kindCache(k, `etcd-v${version}`);
+  return cachedBinary(home, 'etcd', `etcd v${version}`, log, (tmpBin) => {
+    const go = requireTool('go', GO_HINT);
+    const [server] = download(go, k.stack, [`go.etcd.io/etcd/server/v3@v${version}`]);
+    if (!server?.GoMod || server.Error) throw new ProvisionError(`the Go module proxy does not serve etcd v${version}: ${server?.Error}`);
+    const goLine = fs.readFileSync(server.GoMod, 'utf8').split('\n').find((l) => l.startsWith('go ')) ?? 'go 1.23';
+    const src = path.join(home, 'src');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, 'go.mod'), `module userforge.local/etcd-build\n\n${goLine}\n\nrequire go.etcd.io/etcd/server/v3 v${version}\n`);
+    runLogged(`building etcd v${version}`, go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(tmpBin, 'etcd'), 'go.etcd.io/etcd/server/v3'], path.join(home, 'build.log'), {
+      cwd: src,
+      env: goEnv(k.stack),
+    });
+  });
+}
+
+/**
+ * Debian's docker.io, unpacked (not installed: no service, no maintainer scripts). Its dockerd runs
+ * with the machine's containerd and runc, which bootstrap installs for the cluster.
+ */
+function provisionEngine(k: KindSettings, log: Log): string {
+  const home = kindCache(k, 'docker-engine');
+  const bin = path.join(home, 'root', 'usr', 'sbin');
+  const done = () => (fs.existsSync(path.join(bin, 'dockerd')) ? bin : undefined);
+  return withBuildLock(home, "Debian's docker.io", log, done, () => {
+    requireTool('apt-get', APT('docker.io'));
+    requireTool('containerd', APT('containerd'));
+    requireTool('runc', APT('runc'));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-docker-deb-'));
+    try {
+      log("unpacking Debian's docker.io into the cache (first run only)");
+      const dl = spawnSync('apt-get', ['download', 'docker.io'], { cwd: tmp, encoding: 'utf8' });
+      const deb = fs.readdirSync(tmp).find((f) => f.endsWith('.deb'));
+      if (!deb) throw new ProvisionError(`apt-get download docker.io failed: ${(dl.stderr || dl.stdout).trim().slice(-1500)}`);
+      const root = path.join(home, 'root');
+      fs.rmSync(root, { recursive: true, force: true });
+      const x = spawnSync('dpkg-deb', ['-x', path.join(tmp, deb), root], { encoding: 'utf8' });
+      if (x.status !== 0) throw new ProvisionError(`dpkg-deb -x ${deb} failed: ${x.stderr}`);
+      fs.writeFileSync(path.join(home, 'package'), `${deb}\n`);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    return bin;
+  });
+}
+
+/** Every tool of `kind:up`, built or unpacked when missing (the first run takes several minutes). */
+export function provisionKindTools(k: KindSettings, log: Log): KindTools {
+  const kube = provisionKubernetes(k.stack, log);
+  const engineBin = provisionEngine(k, log);
+  return {
+    kind: goInstall(k, 'kind', 'sigs.k8s.io/kind', k.USERFORGE_KIND_VERSION, log),
+    engineBin,
+    docker: path.join(path.dirname(engineBin), 'bin', 'docker'),
+    kube,
+    kubeadm: provisionKubeadm(k, kube, log),
+    etcd: provisionEtcd(k, log),
+    networkPolicies: goInstall(k, 'kube-network-policies', 'sigs.k8s.io/kube-network-policies/cmd', k.USERFORGE_KIND_NETWORK_POLICIES_VERSION, log),
+    localPath: goInstall(k, 'local-path-provisioner', 'github.com/rancher/local-path-provisioner', k.USERFORGE_KIND_LOCAL_PATH_VERSION, log),
+  };
+}
+
+/** The tools, only when all are cached (for `kind:status` and `kind:down`, which must not build). */
+export function installedKindTools(k: KindSettings): Pick<KindTools, 'kind' | 'docker' | 'engineBin'> | undefined {
+  const engineBin = path.join(kindCache(k, 'docker-engine'), 'root', 'usr', 'sbin');
+  const kind = path.join(kindCache(k, `kind-v${k.USERFORGE_KIND_VERSION}`), 'bin', 'kind');
+  if (!fs.existsSync(kind) || !fs.existsSync(path.join(engineBin, 'dockerd'))) return undefined;
+  return { kind, engineBin, docker: path.join(path.dirname(engineBin), 'bin', 'docker') };
+}
