@@ -22,7 +22,7 @@ import type { KindTools } from './tools';
 type Log = (m: string) => void;
 
 /** Bump when the recipe changes, so a cached node image of an older recipe is rebuilt. */
-const RECIPE = 2;
+const RECIPE = 3;
 
 /** kind's images/base packages, less what this set-up does not use (fuse-overlayfs, NFS, iSCSI). */
 const NODE_PACKAGES = [
@@ -183,8 +183,10 @@ function componentArchives(k: KindSettings, tools: KindTools, refs: NodeImageRef
   const docker = tools.docker;
   const env = dockerEnv(k);
   const archives: string[] = [];
+  // Named by the image's tag, so a new version is a new archive.
+  const archiveOf = (name: string, ref: string) => path.join(home, `${name}-${ref.slice(ref.lastIndexOf(':') + 1)}.tar`);
   const oneBinary = (name: string, ref: string, binary: string, at: string) => {
-    const file = path.join(home, `${name}.tar`);
+    const file = archiveOf(name, ref);
     archives.push(file);
     withBuildLock(home, `image ${ref}`, log, () => (fs.existsSync(file) ? file : undefined), () => {
       log(`building image ${ref}`);
@@ -206,10 +208,10 @@ function componentArchives(k: KindSettings, tools: KindTools, refs: NodeImageRef
   oneBinary('kube-controller-manager', refs.controllerManager, tools.kube.bin('kube-controller-manager'), 'usr/local/bin/kube-controller-manager');
   oneBinary('kube-scheduler', refs.scheduler, tools.kube.bin('kube-scheduler'), 'usr/local/bin/kube-scheduler');
   oneBinary('etcd', refs.etcd, tools.etcd, 'usr/local/bin/etcd');
-  oneBinary('kube-network-policies', refs.networkPolicies, tools.networkPolicies, 'bin/netpol');
+  oneBinary('kube-network-policies-nfqueue', refs.networkPolicies, tools.networkPolicies, 'bin/netpol');
   oneBinary('local-path-provisioner', refs.localPath, tools.localPath, 'usr/local/bin/local-path-provisioner');
   // kube-proxy runs iptables and conntrack: a Debian minbase with them, as its official image is.
-  const proxy = path.join(home, 'kube-proxy.tar');
+  const proxy = archiveOf('kube-proxy', refs.proxy);
   archives.push(proxy);
   withBuildLock(home, `image ${refs.proxy}`, log, () => (fs.existsSync(proxy) ? proxy : undefined), () => {
     log(`building image ${refs.proxy} (a Debian minbase with iptables and conntrack)`);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ProvisionError, requireTool } from '../stack/provision';
+import { copyGoModule, ProvisionError, requireTool } from '../stack/provision';
 import { download, GO_HINT, goEnv, kubeHome, kubeVersionLdflags, provisionKubernetes, runLogged, withBuildLock, type KubeInstall } from '../stack/kube/provision';
 import { APT } from '../cluster/tools';
 import { kindCache, type KindSettings } from './settings';
@@ -103,6 +103,66 @@ function provisionEtcd(k: KindSettings, log: Log): string {
 }
 
 /**
+ * kube-network-policies hands packets to its policy engine with nftables' `queue` expression, which
+ * some kernels lack (CONFIG_NFT_QUEUE unset, as on these machines) while they have xtables' NFQUEUE
+ * target: the same queue, reached through nft_compat. The module is built with that one swap.
+ */
+export const NFQUEUE_COMPAT_GO = `package networkpolicy
+
+import (
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/xt"
+)
+
+// nfQueue sends a packet to an nfqueue through xtables' NFQUEUE target (revision 3) via nft_compat,
+// for kernels without nftables' queue expression. Added by userforge's scripts/kind/tools.ts.
+func nfQueue(num uint16, bypass bool) expr.Any {
+	flags := byte(0)
+	if bypass {
+		flags = 1 // NFQ_FLAG_BYPASS
+	}
+	// struct xt_NFQ_info_v3 { u16 queuenum; u16 queues_total; u16 flags; }, padded to 8 bytes.
+	info := xt.Unknown([]byte{byte(num), byte(num >> 8), 1, 0, flags, 0, 0, 0})
+	return &expr.Target{Name: "NFQUEUE", Rev: 3, Info: &info}
+}
+`;
+
+/** The source edits: every nftables queue expression becomes nfQueue(...). */
+export function patchQueueExpressions(file: string, text: string): string {
+  const patched = text
+    .replace(/queue := &expr\.Queue\{Num: uint16\(c\.config\.QueueID\)\}\n\tif c\.config\.FailOpen \{\n\t\tqueue\.Flag = expr\.QueueFlagBypass\n\t\}/g, 'queue := nfQueue(uint16(c.config.QueueID), c.config.FailOpen)')
+    .replace(/&expr\.Queue\{Num: uint16\(n\.nfQueueID\), Flag: expr\.QueueFlagBypass\}/g, 'nfQueue(uint16(n.nfQueueID), true)');
+  if (patched.includes('expr.Queue{')) throw new ProvisionError(`kube-network-policies: ${file} has a queue expression the NFQUEUE patch does not know; update scripts/kind/tools.ts`);
+  return patched;
+}
+
+function provisionNetworkPolicies(k: KindSettings, log: Log): string {
+  const version = k.USERFORGE_KIND_NETWORK_POLICIES_VERSION;
+  const home = kindCache(k, `kube-network-policies-v${version}-nfqueue`);
+  return cachedBinary(home, 'kube-network-policies', `kube-network-policies v${version} (NFQUEUE through nft_compat)`, log, (tmpBin) => {
+    const go = requireTool('go', GO_HINT);
+    const [mod] = download(go, k.stack, [`sigs.k8s.io/kube-network-policies@v${version}`]);
+    if (!mod?.Dir || mod.Error) throw new ProvisionError(`the Go module proxy does not serve kube-network-policies v${version}: ${mod?.Error}`);
+    const src = path.join(home, 'src');
+    copyGoModule(mod.Dir, src);
+    try {
+      const pkg = path.join(src, 'pkg', 'networkpolicy');
+      for (const f of fs.readdirSync(pkg).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go'))) {
+        const text = fs.readFileSync(path.join(pkg, f), 'utf8');
+        if (text.includes('expr.Queue{')) fs.writeFileSync(path.join(pkg, f), patchQueueExpressions(f, text));
+      }
+      fs.writeFileSync(path.join(pkg, 'userforge_nfqueue.go'), NFQUEUE_COMPAT_GO);
+      runLogged(`building kube-network-policies v${version}`, go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(tmpBin, 'kube-network-policies'), './cmd'], path.join(home, 'build.log'), {
+        cwd: src,
+        env: goEnv(k.stack),
+      });
+    } finally {
+      fs.rmSync(src, { recursive: true, force: true });
+    }
+  });
+}
+
+/**
  * Debian's docker.io, unpacked (not installed: no service, no maintainer scripts). Its dockerd runs
  * with the machine's containerd and runc, which bootstrap installs for the cluster.
  */
@@ -143,7 +203,7 @@ export function provisionKindTools(k: KindSettings, log: Log): KindTools {
     kube,
     kubeadm: provisionKubeadm(k, kube, log),
     etcd: provisionEtcd(k, log),
-    networkPolicies: goInstall(k, 'kube-network-policies', 'sigs.k8s.io/kube-network-policies/cmd', k.USERFORGE_KIND_NETWORK_POLICIES_VERSION, log),
+    networkPolicies: provisionNetworkPolicies(k, log),
     localPath: goInstall(k, 'local-path-provisioner', 'github.com/rancher/local-path-provisioner', k.USERFORGE_KIND_LOCAL_PATH_VERSION, log),
   };
 }

@@ -6,6 +6,7 @@ import { cgroupMounts, namespaceSetup } from '../../scripts/kind/engine';
 import { cniConfig, localKindConfig, networkManifest, nodeImageRefs, storageManifest } from '../../scripts/kind/manifests';
 import { clusterProblems } from '../../scripts/kind/readiness';
 import { criBaseSpec, entrypointGuard } from '../../scripts/kind/node-image';
+import { patchQueueExpressions } from '../../scripts/kind/tools';
 
 const refs = nodeImageRefs({ kube: '1.33.13', etcd: '3.5.23', coredns: '1.14.7', networkPolicies: '0.8.0', localPath: '0.0.30' });
 
@@ -57,6 +58,15 @@ describe('the node manifests', () => {
     expect(entrypointGuard()).toContain('mount -o remount,bind,ro "/proc/sys/$d"');
     const spec = JSON.parse(criBaseSpec(JSON.stringify({ process: { rlimits: [1] }, hooks: {} })));
     expect(spec).toEqual({ process: {}, hooks: { createContainer: [{ path: '/kind/bin/mount-product-files.sh' }] } });
+  });
+});
+
+describe('the kube-network-policies build', () => {
+  it('swaps every nftables queue expression for the NFQUEUE target', () => {
+    const controller = 'a\n\tqueue := &expr.Queue{Num: uint16(c.config.QueueID)}\n\tif c.config.FailOpen {\n\t\tqueue.Flag = expr.QueueFlagBypass\n\t}\nb';
+    expect(patchQueueExpressions('controller.go', controller)).toBe('a\n\tqueue := nfQueue(uint16(c.config.QueueID), c.config.FailOpen)\nb');
+    expect(patchQueueExpressions('dnsagent.go', 'x(&expr.Queue{Num: uint16(n.nfQueueID), Flag: expr.QueueFlagBypass})')).toBe('x(nfQueue(uint16(n.nfQueueID), true))');
+    expect(() => patchQueueExpressions('other.go', '&expr.Queue{Num: 1}')).toThrow(/does not know/);
   });
 });
 
