@@ -90,5 +90,6 @@ if [ "$(id -u)" -eq 0 ]; then
   npx --no-install tsx scripts/images/build.ts > /dev/null
   npx --no-install tsx scripts/images/servers.ts > /dev/null
   npx --no-install tsx scripts/stack/prometheus-k8s.ts > /dev/null
+  npx --no-install tsx scripts/monitoring/provision.ts > /dev/null   # the Prometheus Operator, its reloader and Prometheus as images for kind
 fi
 say "ready"
