@@ -172,7 +172,10 @@ function importImage(docker: string, env: NodeJS.ProcessEnv, dir: string, ref: s
   const args = ['import', ...changes.flatMap((c) => ['--change', c]), '-', ref];
   const r = spawnSync('sh', ['-c', 'd=$1; shift; tar -C "$d" -c . | "$@"', 'import', dir, docker, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   if (r.status !== 0) throw new ProvisionError(`docker import ${ref} failed: ${(r.stdout + r.stderr).trim().slice(-1000)}`);
-  if (archive) run(docker, ['save', '-o', archive, ref], { env });
+  if (!archive) return;
+  run(docker, ['save', '-o', archive, ref], { env });
+  // The archive is what the node image takes; the engine need not keep a copy.
+  spawnSync(docker, ['image', 'rm', ref], { env: { ...process.env, ...env }, stdio: 'ignore' });
 }
 
 const PATH_ENV = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -314,6 +317,10 @@ export function ensureNodeImage(k: KindSettings, tools: KindTools, log: Log): st
     spawnSync(docker, ['rm', '-f', builder], { env: { ...process.env, ...env }, stdio: 'ignore' });
   }
   spawnSync(docker, ['image', 'rm', base], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  // Node images of older recipes or versions (about 1 GB each); one a running node uses stays.
+  const repo = ref.slice(0, ref.lastIndexOf(':'));
+  const older = run(docker, ['image', 'ls', repo, '--format', '{{.Repository}}:{{.Tag}}'], { env }).split('\n').filter((r) => r && r !== ref);
+  for (const old of older) spawnSync(docker, ['image', 'rm', old], { env: { ...process.env, ...env }, stdio: 'ignore' });
   log(`node image ${ref} built in ${Math.round((Date.now() - started) / 1000)} s`);
   return ref;
 }
