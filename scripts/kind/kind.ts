@@ -109,8 +109,11 @@ export async function kindUp(k: KindSettings, log: Log): Promise<{ kubeconfig: s
     const kc = run(tools.kind, ['get', 'kubeconfig', '--name', name], env);
     if (kc.ok) fs.writeFileSync(p.kubeconfig, kc.out, { mode: 0o600 });
   } else {
-    // A cluster whose node stopped (an engine restarted) is made again.
-    run(tools.kind, ['delete', 'cluster', '--name', name], env);
+    // A cluster whose node stopped (an engine restarted), runs an older node image or does not answer is made again.
+    if (run(tools.kind, ['get', 'clusters'], env).out.split('\n').includes(name)) {
+      log(`replacing cluster ${name}: its node is stopped, runs another node image than ${image}, or its API server does not answer`);
+      run(tools.kind, ['delete', 'cluster', '--name', name], env);
+    }
     const config = localKindConfig(fs.readFileSync(KIND_CONFIG, 'utf8'), {
       apiServerAddress: k.USERFORGE_KIND_ENGINE_ADDRESS,
       apiServerPort: k.USERFORGE_KIND_APISERVER_PORT,
