@@ -9,7 +9,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { installedKubernetes } from '../../scripts/stack/kube/provision';
 import { IMAGE_REFS } from '../../scripts/cluster/images';
-import { enginePid } from '../../scripts/kind/engine';
+import { dockerEnv, enginePid } from '../../scripts/kind/engine';
+import { installedKindTools } from '../../scripts/kind/tools';
 import { kindDown, kindKubeconfig, kindStatus, kindUp, loadKindSettings } from '../../scripts/kind/kind';
 
 jest.setTimeout(3_600_000);
@@ -32,10 +33,16 @@ interface HostSnapshot {
 
 const lines = (text: string) => new Set(text.split('\n').map((l) => l.trim()).filter(Boolean));
 
-function netnsInodes(): Set<string> {
+/** Network namespaces held by processes; with `containers`, only those of the engine and of processes in those containers' cgroups. */
+function netnsInodes(containers?: string[]): Set<string> {
   const out = new Set<string>();
+  const engine = enginePid(k);
   for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
     try {
+      if (containers) {
+        const cgroup = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+        if (Number(pid) !== engine && !containers.some((id) => cgroup.includes(id))) continue;
+      }
       out.add(fs.readlinkSync(`/proc/${pid}/ns/net`));
     } catch {
       /* gone */
@@ -44,12 +51,21 @@ function netnsInodes(): Set<string> {
   return out;
 }
 
+/** The ids of this engine's containers (kind's nodes), whose processes carry them in their cgroup paths. */
+function engineContainers(): string[] {
+  const tools = installedKindTools(k);
+  if (!tools) return [];
+  const r = spawnSync(tools.docker, ['ps', '-q', '--no-trunc'], { encoding: 'utf8', env: { ...process.env, ...dockerEnv(k) } });
+  return (r.stdout ?? '').split('\n').filter(Boolean);
+}
+
 function engineProcesses(): Set<string> {
   const out = new Set<string>();
   for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(k.dir) || /\bdockerd\b/.test(cmd)) out.add(`${pid} ${cmd.trim()}`);
+      // The engine, its containerd and shims name the kind directory; the nodes' processes live in namespaces checked apart.
+      if (cmd.includes(k.dir)) out.add(`${pid} ${cmd.trim()}`);
     } catch {
       /* gone */
     }
@@ -168,7 +184,8 @@ suite(`kind on this machine${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const started = Date.now();
     await kindUp(k, log);
     log(`kind up in ${Math.round((Date.now() - started) / 1000)} s${wasRunning ? ' (it was running)' : ''}`);
-    during = snapshot();
+    // Only what this engine made: other clusters on the machine may come and go meanwhile.
+    during = { ...snapshot(), netns: netnsInodes(engineContainers()) };
     kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true']);
     apply(webObjects());
   });
@@ -233,7 +250,7 @@ suite(`kind on this machine${skip ? ` (skipped: ${skip})` : ''}`, () => {
       interfaces: leftovers('interfaces'),
       mounts: leftovers('mounts'),
       iptables: leftovers('iptables'),
-      netns: leftovers('netns'),
+      netns: [...during.netns].filter((x) => after.netns.has(x)),
       engineProcesses: [...after.engineProcesses],
     }).toEqual({ interfaces: [], mounts: [], iptables: [], netns: [], engineProcesses: [] });
     expect(minus(after.interfaces, before.interfaces)).toEqual([]);
