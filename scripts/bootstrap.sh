@@ -85,7 +85,7 @@ npx --no-install tsx scripts/fuzz/provision.ts
 if [ "$(id -u)" -eq 0 ]; then
   npx --no-install tsx scripts/cluster/cli.ts provision
   # kind (npm run kind:up, test/kind): kind, kubeadm, etcd, kube-network-policies, local-path-provisioner, Debian's
-  # Docker engine unpacked, and the node image assembled from them (about 8 minutes cold after the Kubernetes build).
+  # Docker engine unpacked, and the node image assembled from them (cold, after the Kubernetes build: 14 min measured on busy cores).
   npx --no-install tsx scripts/kind/cli.ts provision
   npx --no-install tsx scripts/images/build.ts > /dev/null
   npx --no-install tsx scripts/images/servers.ts > /dev/null
