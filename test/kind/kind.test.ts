@@ -11,7 +11,10 @@ import { installedKubernetes } from '../../scripts/stack/kube/provision';
 import { IMAGE_REFS } from '../../scripts/cluster/images';
 import { dockerEnv, enginePid } from '../../scripts/kind/engine';
 import { installedKindTools } from '../../scripts/kind/tools';
-import { kindDown, kindKubeconfig, kindStatus, kindUp, loadKindSettings } from '../../scripts/kind/kind';
+import { kindDown, kindKubeconfig, kindStatus, kindUp, loadImages, loadKindSettings } from '../../scripts/kind/kind';
+import { imagesDir } from '../../scripts/cluster/images';
+import os from 'node:os';
+import path from 'node:path';
 
 jest.setTimeout(3_600_000);
 
@@ -235,6 +238,25 @@ suite(`kind on this machine${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const allowed = await runPod('allowed', { access: 'allowed' }, FETCH);
     expect(denied.phase).toBe('Failed');
     expect(allowed).toEqual({ phase: 'Succeeded', log: 'hello-from-web\n' });
+  });
+
+  it('loads an image archive into the node (kind load image-archive) and runs it', async () => {
+    // busybox under a name the node has never seen, saved by the engine as a docker-archive.
+    const tools = installedKindTools(k)!;
+    const env = { ...process.env, ...dockerEnv(k) };
+    const ref = `localhost/userforge/kind-test-load:${Date.now()}`;
+    const archive = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kind-load-')), 'image.tar');
+    try {
+      for (const args of [['load', '-i', path.join(imagesDir(k.cluster), 'busybox-v1.tar')], ['tag', IMAGE_REFS.busybox, ref], ['save', '-o', archive, ref], ['image', 'rm', ref]]) {
+        const r = spawnSync(tools.docker, args, { env, encoding: 'utf8' });
+        expect({ args, status: r.status, err: r.status === 0 ? '' : r.stderr }).toEqual({ args, status: 0, err: '' });
+      }
+      loadImages(k, [archive]);
+    } finally {
+      fs.rmSync(path.dirname(archive), { recursive: true, force: true });
+    }
+    apply([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'loaded', namespace: NS }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: ref, imagePullPolicy: 'Never', command: ['sh', '-c', 'echo loaded'] }] } }]);
+    expect(await until('pod loaded finishes', () => phase('loaded'), (p) => p === 'Succeeded' || p === 'Failed')).toBe('Succeeded');
   });
 
   it('kind:down leaves no interface, mount, iptables rule, network namespace or engine process behind', async () => {
