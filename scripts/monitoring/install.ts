@@ -5,7 +5,7 @@
  * local images, and a Prometheus resource that selects, in every namespace, the ServiceMonitors,
  * PodMonitors and PrometheusRules labelled MONITORING_SELECTOR.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
@@ -13,6 +13,7 @@ import { installedKubernetes } from '../stack/kube/provision';
 import { ProvisionError } from '../stack/provision';
 import { loadStackSettings, type StackSettings } from '../stack/settings';
 import { provisionMonitoring, type MonitoringArtefacts } from './provision';
+import { portForward } from '../kind/port-forward';
 
 export const MONITORING_NAMESPACE = 'monitoring';
 /** The Prometheus resource; the operator names its StatefulSet `prometheus-<name>` and its Service `prometheus-operated`. */
@@ -156,35 +157,7 @@ export interface PrometheusForward {
 export async function forwardPrometheus(kubeconfig: string, options: { kubectl?: string; namespace?: string; settings?: StackSettings } = {}): Promise<PrometheusForward> {
   const bin = options.kubectl ?? installedKubernetes(options.settings ?? loadStackSettings())?.bin('kubectl');
   if (!bin) throw new ProvisionError('kubectl is not built: run `npm run stack:provision -- --kube`');
-  const child = spawn(bin, ['--kubeconfig', kubeconfig, 'port-forward', '--address', '127.0.0.1', '-n', options.namespace ?? MONITORING_NAMESPACE, 'svc/prometheus-operated', ':9090'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kubectl port-forward printed no port within 30 s: ${output}`)), 30_000);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`kubectl port-forward exited (${code}): ${output}`));
-    });
-  });
-  child.stdout.removeAllListeners('data');
-  child.stdout.resume();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-    },
-  };
+  return portForward(bin, kubeconfig, options.namespace ?? MONITORING_NAMESPACE, 'svc/prometheus-operated', 9090);
 }
 
 async function waitFor<T>(what: string, timeoutMs: number, read: () => T | undefined | Promise<T | undefined>): Promise<T> {
