@@ -16,7 +16,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { jobIdFor } from '../../operator/src/api/v1alpha1/user-generation-job.types';
 import { usersOfJob } from '../../operator/test/harness';
 import { installAddons, kindIngressOrigin } from '../../scripts/kind/addons';
-import { kindKubeconfig, kindUp, loadImages, loadKindSettings } from '../../scripts/kind/kind';
+import { kindDown, kindKubeconfig, kindStatus, kindUp, loadImages, loadKindSettings } from '../../scripts/kind/kind';
 import { portForward, type PortForward } from '../../scripts/kind/port-forward';
 import { MONITORING_NAMESPACE } from '../../scripts/monitoring/install';
 import { REPO_ROOT } from '../../scripts/stack/settings';
@@ -39,6 +39,8 @@ const k = loadKindSettings();
 let kc: ReturnType<typeof kubeClient>;
 const forwards: PortForward[] = [];
 let browser: Browser | undefined;
+/** A cluster this file started is deleted at its end; one that was running is left as it was. */
+let startedHere = false;
 
 /** `npm run skaffold -- <args>` as a user runs it (the real entry point), its output kept for failures. */
 function skaffold(args: string[]): ChildProcess & { output: () => string } {
@@ -74,6 +76,7 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
   beforeAll(async () => {
     fs.rmSync(RECORD, { force: true });
     const started = Date.now();
+    startedHere = !kindStatus(k).cluster;
     await kindUp(k, log);
     kc = kubeClient(kindKubeconfig(k), k.stack);
     await installAddons(k, kc.kubeconfig, (archives) => loadImages(k, archives), log);
@@ -86,6 +89,7 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
   afterAll(async () => {
     for (const f of forwards) f.close();
     await browser?.close();
+    if (startedHere) await kindDown(k, log);
   });
 
   it('npm run skaffold -- run exits 0 on the first try, and every pod is Ready with zero restarts, the in-cluster servers included', async () => {
