@@ -1,0 +1,53 @@
+/**
+ * The operator's RBAC, declared once: exactly what KubeClient and the leader Lease use (least
+ * privilege). `npm run k8s:generate` renders it into k8s/rbac/operator.yaml and the chart's
+ * templates/_operator-rules.tpl; test/k8s/rbac.test.ts fails when either is stale.
+ */
+import { RESOURCE } from '../api/v1alpha1/user-generation-job.types';
+
+/** An object granted by name; each install names it its own way (k8s/rbac: the config defaults; the chart: the release's). */
+export type GrantedObject = 'consumerDeployment' | 'lease';
+
+export interface OperatorRule {
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: GrantedObject[];
+  verbs: string[];
+  /** Why the rule is as wide as it is, when that is not plain; rendered as a comment above it. */
+  why?: string;
+}
+
+export interface OperatorRole {
+  /** What the role is for; rendered as a comment above it. */
+  about: string;
+  rules: OperatorRule[];
+}
+
+/** Cluster-wide (a ClusterRole). */
+export const OPERATOR_CLUSTER_ROLE: OperatorRole = {
+  about:
+    'UserGenerationJobs can live in any namespace: watch them, write their status and finalizer, delete\n' +
+    'them when their TTL runs out, and record Events about them.',
+  rules: [
+    { apiGroups: [RESOURCE.group], resources: [RESOURCE.plural], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
+    { apiGroups: [RESOURCE.group], resources: [`${RESOURCE.plural}/status`], verbs: ['patch'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  ],
+};
+
+/** In the operator's own namespace (a Role). */
+export const OPERATOR_NAMESPACE_ROLE: OperatorRole = {
+  about:
+    'In its own namespace: scale the consumer Deployment (its scale subresource only, nothing else of\n' +
+    'it) and hold the leader Lease.',
+  rules: [
+    { apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: ['consumerDeployment'], verbs: ['get', 'patch'] },
+    {
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      verbs: ['create'],
+      why: '`create` cannot be limited to a name (the object does not exist yet when it is checked).',
+    },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['lease'], verbs: ['get', 'update'] },
+  ],
+};
