@@ -81,4 +81,37 @@ describe('users page', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
     expect(document.activeElement).toBe(row);
   });
+
+  it('sorts, resizes and jumps to a page through the URL; the inputs follow the URL back', async () => {
+    const { answer } = deferredUsers();
+    render(<App />);
+    await answer(200, { data: users(26, 25), page: 2, limit: 25, total: 100, next: 'c2' });
+    fireEvent.click(screen.getByRole('button', { name: /^Email/ }));
+    await waitFor(() => expect(window.location.hash).toBe('#/users?limit=25&sort=email'));
+    await answer(200, { data: users(1, 25), page: 1, limit: 25, total: 100, next: 'c1' });
+    expect(screen.getByRole('columnheader', { name: /Email/ }).getAttribute('aria-sort')).toBe('ascending');
+
+    fireEvent.change(screen.getByLabelText('Rows per page'), { target: { value: '50' } });
+    await waitFor(() => expect(window.location.hash).toBe('#/users?limit=50&sort=email'));
+    await answer(200, { data: users(1, 50), page: 1, limit: 50, total: 100, next: 'c1' });
+    expect(screen.getByText('Page 1 of 2')).toBeTruthy();
+    expect(screen.getByText('100 users')).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText('Go to page'), { target: { value: '2' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Go' }));
+    await waitFor(() => expect(window.location.hash).toBe('#/users?page=2&limit=50&sort=email'));
+    await answer(200, { data: users(51, 50), page: 2, limit: 50, total: 100, next: null });
+    expect((screen.getByRole('button', { name: 'Next page' }) as HTMLButtonElement).disabled).toBe(true);
+
+    await act(async () => {
+      window.location.hash = '#/users?country=Peru';
+    });
+    await waitFor(() => expect((screen.getByLabelText('Country') as HTMLInputElement).value).toBe('Peru'));
+    expect((screen.getByLabelText('Go to page') as HTMLInputElement).value).toBe('1');
+    await answer(200, { data: [], page: 1, limit: 10, total: 0, next: null });
+    expect(screen.getByText('No users match this view.')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Clear filters' }));
+    expect((screen.getByLabelText('Country') as HTMLInputElement).value).toBe('');
+    await waitFor(() => expect(window.location.hash).toBe('#/users'));
+  });
 });

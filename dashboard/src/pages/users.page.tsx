@@ -1,13 +1,14 @@
-import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { flexRender, getCoreRowModel, useReactTable, type SortingState, type Updater } from '@tanstack/react-table';
-import { GENDERS, MAX_USERS_PAGE, type UserSort, type UserView } from '@userforge/contracts/browser';
-import { userColumns } from '../columns/user.columns';
+import { useMemo, useRef, useState } from 'react';
+import { MAX_USERS_PAGE, type UserView } from '@userforge/contracts/browser';
 import { ErrorAlert } from '../components/error-alert';
+import { Pager } from '../components/pager';
+import { UserFilterForm } from '../components/user-filter-form';
 import { UserPanel } from '../components/user-panel';
+import { UsersTable } from '../components/users-table';
 import { navigate } from '../hooks/use-hash-route';
 import { useUsersPage } from '../hooks/use-users-page';
+import { useUsersTable } from '../hooks/use-users-table';
 import {
-  DEFAULT_FILTERS,
   PAGE_SIZES,
   needsCursor,
   pageCount,
@@ -19,15 +20,6 @@ import {
   type UsersViewState,
 } from '../hooks/table-state';
 
-const sortingOf = (sort: UserSort): SortingState => (sort === 'email' ? [{ id: 'email', desc: false }] : [{ id: 'seq', desc: sort === '-seq' }]);
-
-function sortOf(sorting: SortingState): UserSort {
-  const first = sorting[0];
-  if (!first) return 'seq';
-  if (first.id === 'email') return 'email'; // the API sorts email ascending only
-  return first.desc ? '-seq' : 'seq';
-}
-
 const filtersOf = (s: UsersViewState): UserFilters => ({ email: s.email, name: s.name, country: s.country, search: s.search, gender: s.gender });
 
 /** The users table: its whole state (page, size, sort, filters) is the hash query string. */
@@ -36,15 +28,8 @@ export function UsersPage({ query }: { query: string }) {
   const setView = (next: UsersViewState) => navigate('/users', serializeUsersViewState(next));
   const [reloadKey, setReloadKey] = useState(0);
   const { page, pageOf, loading, error, cursorFor, replaceRow } = useUsersPage(state, reloadKey);
-  const [draft, setDraft] = useState<UserFilters>(() => filtersOf(state));
-  const [goto, setGoto] = useState(String(state.page));
   const [selected, setSelected] = useState<UserView | null>(null);
   const opener = useRef<HTMLElement | null>(null);
-
-  // Back/forward or an edited link changes the view: the inputs follow it.
-  const filtersKey = JSON.stringify(filtersOf(state));
-  useEffect(() => setDraft(JSON.parse(filtersKey) as UserFilters), [filtersKey]);
-  useEffect(() => setGoto(String(state.page)), [state.page]);
 
   // The count of the listing on screen still holds while the next page of it loads.
   const total = page && pageOf && sameListing(pageOf, state) ? page.total : null;
@@ -57,34 +42,7 @@ export function UsersPage({ query }: { query: string }) {
     setView({ ...state, page: pageNumber, after });
   };
 
-  const table = useReactTable({
-    data: page?.data ?? [],
-    columns: userColumns,
-    getCoreRowModel: getCoreRowModel(),
-    getRowId: (u) => u.id,
-    manualPagination: true,
-    manualSorting: true,
-    manualFiltering: true,
-    enableMultiSort: false,
-    enableSortingRemoval: false,
-    pageCount: pages ?? -1,
-    state: { pagination: { pageIndex: state.page - 1, pageSize: state.limit }, sorting: sortingOf(state.sort) },
-    onSortingChange: (updater: Updater<SortingState>) => {
-      const next = typeof updater === 'function' ? updater(sortingOf(state.sort)) : updater;
-      const sort = sortOf(next);
-      if (sort !== state.sort) setView({ ...state, sort, page: 1, after: undefined });
-    },
-  });
-
-  const applyFilters = (e: FormEvent) => {
-    e.preventDefault();
-    setView({ ...state, ...draft, page: 1, after: undefined });
-  };
-
-  const clearFilters = () => {
-    setDraft(DEFAULT_FILTERS);
-    setView({ ...state, ...DEFAULT_FILTERS, page: 1, after: undefined });
-  };
+  const table = useUsersTable(page?.data ?? [], state, pages, (sort) => setView({ ...state, sort, page: 1, after: undefined }));
 
   const open = (user: UserView, row: HTMLElement) => {
     opener.current = row;
@@ -95,63 +53,13 @@ export function UsersPage({ query }: { query: string }) {
     opener.current?.focus();
   };
 
-  const onRowKey = (e: KeyboardEvent<HTMLTableRowElement>, user: UserView) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      open(user, e.currentTarget);
-    }
-  };
-
   return (
     <section className="page" aria-labelledby="users-heading">
       <h1 id="users-heading" tabIndex={-1}>
         Users
       </h1>
 
-      <form className="card filters" onSubmit={applyFilters} aria-label="Filters" noValidate>
-        <div className="form-grid">
-          {(
-            [
-              ['email', 'Email', 'exact address'],
-              ['name', 'Name', 'first name, or first and last'],
-              ['country', 'Country', 'e.g. France'],
-              ['search', 'Search', 'start of the email'],
-            ] as const
-          ).map(([key, label, placeholder]) => (
-            <div className="field" key={key}>
-              <label htmlFor={`filter-${key}`}>{label}</label>
-              <input
-                id={`filter-${key}`}
-                type={key === 'email' ? 'email' : 'text'}
-                value={draft[key]}
-                placeholder={placeholder}
-                onChange={(e) => setDraft((d) => ({ ...d, [key]: e.target.value }))}
-              />
-            </div>
-          ))}
-          <div className="field">
-            <label htmlFor="filter-gender">Gender</label>
-            <select
-              id="filter-gender"
-              value={draft.gender}
-              onChange={(e) => setDraft((d) => ({ ...d, gender: e.target.value as UserFilters['gender'] }))}
-            >
-              <option value="">any</option>
-              {GENDERS.map((g) => (
-                <option key={g} value={g}>
-                  {g}
-                </option>
-              ))}
-            </select>
-          </div>
-        </div>
-        <div className="actions">
-          <button type="submit">Apply filters</button>
-          <button type="button" className="secondary" onClick={clearFilters}>
-            Clear filters
-          </button>
-        </div>
-      </form>
+      <UserFilterForm filters={filtersOf(state)} onApply={(filters) => setView({ ...state, ...filters, page: 1, after: undefined })} />
 
       <ErrorAlert message={error} />
 
@@ -172,77 +80,9 @@ export function UsersPage({ query }: { query: string }) {
         </span>
       </div>
 
-      <div className="table-wrap" tabIndex={0} role="region" aria-label="Users table, scrolls sideways on small screens">
-        <table className={`data users${loading ? ' is-loading' : ''}`} aria-busy={loading}>
-          <thead>
-            {table.getHeaderGroups().map((group) => (
-              <tr key={group.id}>
-                {group.headers.map((header) => {
-                  const sorted = header.column.getIsSorted();
-                  const label = flexRender(header.column.columnDef.header, header.getContext());
-                  return (
-                    <th key={header.id} scope="col" aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}>
-                      {header.column.getCanSort() ? (
-                        <button type="button" className="sort" onClick={header.column.getToggleSortingHandler()}>
-                          {label}
-                          <span aria-hidden="true">{sorted === 'asc' ? ' ▲' : sorted === 'desc' ? ' ▼' : ' ↕'}</span>
-                        </button>
-                      ) : (
-                        label
-                      )}
-                    </th>
-                  );
-                })}
-              </tr>
-            ))}
-          </thead>
-          <tbody>
-            {table.getRowModel().rows.map((row) => (
-              <tr
-                key={row.id}
-                tabIndex={0}
-                className={selected?.id === row.original.id ? 'selected' : undefined}
-                onClick={(e) => open(row.original, e.currentTarget)}
-                onKeyDown={(e) => onRowKey(e, row.original)}
-              >
-                {row.getVisibleCells().map((cell) => (
-                  <td key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>
-                ))}
-              </tr>
-            ))}
-            {page && page.data.length === 0 && !loading && (
-              <tr>
-                <td colSpan={userColumns.length} className="muted">
-                  No users match this view.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <UsersTable table={table} loading={loading} empty={!!page && page.data.length === 0 && !loading} selectedId={selected?.id} onOpen={open} />
 
-      <nav className="pager" aria-label="Pagination">
-        <button type="button" onClick={() => goTo(state.page - 1)} disabled={state.page <= 1}>
-          Previous page
-        </button>
-        <span className="page-of">{`Page ${state.page.toLocaleString('en-US')} of ${
-          pages !== null ? pages.toLocaleString('en-US') : onLastPage ? state.page.toLocaleString('en-US') : 'many'
-        }`}</span>
-        <button type="button" onClick={() => goTo(state.page + 1)} disabled={onLastPage}>
-          Next page
-        </button>
-        <form
-          className="goto"
-          onSubmit={(e) => {
-            e.preventDefault();
-            goTo(Number(goto));
-          }}
-        >
-          <label htmlFor="goto-page">Go to page</label>
-          <input id="goto-page" type="number" min={1} max={pages ?? MAX_USERS_PAGE} step={1} value={goto} onChange={(e) => setGoto(e.target.value)} />
-          <button type="submit">Go</button>
-        </form>
-      </nav>
+      <Pager page={state.page} pages={pages} onLastPage={onLastPage} maxPage={MAX_USERS_PAGE} onGo={goTo} />
 
       {selected && (
         <UserPanel
