@@ -6,20 +6,23 @@ import { aJob, aResource } from './fixtures';
 const now = new Date('2026-11-21T10:00:05.000Z');
 const kinds = (d: ReturnType<typeof decide>) => d.actions.map((a) => a.kind);
 
-describe('decide (pure)', () => {
+describe('decide and desiredStatus (pure)', () => {
   it('a new resource: finalizer, then the job, status Pending with Accepted unknown, and a quick look again', () => {
     const d = decide(aResource(), null, now);
     expect(kinds(d)).toEqual(['addFinalizer', 'createJob']);
-    expect(d.status?.state).toBe('Pending');
-    expect(d.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['Accepted', 'Unknown']]);
+    const status = desiredStatus(aResource(), null, now);
+    expect(status.state).toBe('Pending');
+    expect(status.conditions?.map((c) => [c.type, c.status])).toEqual([['Accepted', 'Unknown']]);
     expect(d.requeueAfterMs).toBe(RUNNING_RESYNC_MS);
   });
 
   it('a running job: status follows it; nothing to do but look again', () => {
-    const d = decide(aResource({ meta: { finalizers: [FINALIZER] } }), aJob(), now);
+    const resource = aResource({ meta: { finalizers: [FINALIZER] } });
+    const d = decide(resource, aJob(), now);
     expect(kinds(d)).toEqual([]);
-    expect(d.status).toMatchObject({ state: 'Running', usersStored: 20_000, chunksDone: 2, chunksTotal: 5, progress: '40%', usersPerSec: 10_000, etaSeconds: 3 });
-    expect(d.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+    const status = desiredStatus(resource, aJob(), now);
+    expect(status).toMatchObject({ state: 'Running', usersStored: 20_000, chunksDone: 2, chunksTotal: 5, progress: '40%', usersPerSec: 10_000, etaSeconds: 3 });
+    expect(status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
       ['Accepted', 'True', 'JobCreated'],
       ['Running', 'True', 'Generating'],
     ]);
@@ -28,9 +31,9 @@ describe('decide (pure)', () => {
 
   it('suspend cancels a running job, and cancels before any job exists', () => {
     expect(kinds(decide(aResource({ spec: { suspend: true }, meta: { finalizers: [FINALIZER] } }), aJob(), now))).toEqual(['cancelJob']);
-    const before = decide(aResource({ spec: { suspend: true } }), null, now);
-    expect(kinds(before)).toEqual([]);
-    expect(before.status?.state).toBe('Cancelled');
+    const suspended = aResource({ spec: { suspend: true } });
+    expect(kinds(decide(suspended, null, now))).toEqual([]);
+    expect(desiredStatus(suspended, null, now).state).toBe('Cancelled');
   });
 
   it('deleting a resource whose job runs cancels the job, then lets the resource go; a finished job is left alone', () => {
@@ -43,18 +46,20 @@ describe('decide (pure)', () => {
   it('a finished job: terminal condition, finalizer dropped, and the TTL deletes the resource when it runs out', () => {
     const finishedAt = '2026-11-21T10:00:00.000Z';
     const done = aJob({ state: 'succeeded', finishedAt, usersStored: 50_000, chunksDone: 5, progress: 1, etaSeconds: null });
-    const d = decide(aResource({ meta: { finalizers: [FINALIZER] }, spec: { ttlSecondsAfterFinished: 60 } }), done, now);
+    const resource = aResource({ meta: { finalizers: [FINALIZER] }, spec: { ttlSecondsAfterFinished: 60 } });
+    const d = decide(resource, done, now);
     expect(kinds(d)).toEqual(['removeFinalizer']);
     expect(d.requeueAfterMs).toBe(55_000);
-    expect(d.status?.conditions?.find((c) => c.type === 'Succeeded')?.status).toBe('True');
-    expect(d.status).toMatchObject({ state: 'Succeeded', completionTime: finishedAt, progress: '100%' });
+    const status = desiredStatus(resource, done, now);
+    expect(status.conditions?.find((c) => c.type === 'Succeeded')?.status).toBe('True');
+    expect(status).toMatchObject({ state: 'Succeeded', completionTime: finishedAt, progress: '100%' });
     expect(kinds(decide(aResource({ spec: { ttlSecondsAfterFinished: 5 } }), done, now))).toEqual(['deleteResource']);
     expect(decide(aResource(), done, now).requeueAfterMs).toBeNull();
   });
 
   it('a failed job says why', () => {
-    const d = decide(aResource(), aJob({ state: 'failed', error: 'chunk 3 dead-lettered', finishedAt: now.toISOString() }), now);
-    expect(d.status?.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ status: 'True', message: 'chunk 3 dead-lettered' });
+    const status = desiredStatus(aResource(), aJob({ state: 'failed', error: 'chunk 3 dead-lettered', finishedAt: now.toISOString() }), now);
+    expect(status.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ status: 'True', message: 'chunk 3 dead-lettered' });
   });
 });
 

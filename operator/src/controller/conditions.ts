@@ -21,5 +21,3 @@ export function setConditions(current: Condition[] | undefined, wanted: Wanted[]
   }
   return out;
 }
-
-export const conditionOf = (conditions: Condition[] | undefined, type: Condition['type']) => conditions?.find((c) => c.type === type);

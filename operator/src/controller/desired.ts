@@ -13,8 +13,6 @@ export type Action =
 
 export interface Decision {
   actions: Action[];
-  /** The status to write, or null to leave it as it is. */
-  status: UserGenerationJobStatus | null;
   /** Look again after this long (ms): while a job runs, and until a TTL runs out. */
   requeueAfterMs: number | null;
 }
@@ -72,7 +70,7 @@ function conditionsFor(job: JobView | null, ugj: UserGenerationJob, now: Date): 
   return setConditions(prior, wanted, generation, now);
 }
 
-/** The status a resource should have; null while nothing can be said beyond what it has. */
+/** The status a resource should have; the reconciler computes it after acting, from the job it then has. */
 export function desiredStatus(ugj: UserGenerationJob, job: JobView | null, now: Date): UserGenerationJobStatus {
   const base = job ? statusFromJob(job) : { state: ugj.spec.suspend ? 'Cancelled' : 'Pending' };
   return { ...base, conditions: conditionsFor(job, ugj, now), observedGeneration: ugj.metadata.generation ?? 0 };
@@ -88,9 +86,9 @@ export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date): 
   const active = job !== null && ACTIVE.includes(job.state);
 
   if (ugj.metadata.deletionTimestamp) {
-    if (!finalizers.includes(FINALIZER)) return { actions: [], status: null, requeueAfterMs: null };
+    if (!finalizers.includes(FINALIZER)) return { actions: [], requeueAfterMs: null };
     // Finished jobs' users stay; only a job still at work is cancelled before the resource goes.
-    return { actions: [...(active ? [{ kind: 'cancelJob', reason: 'Deleted' } as const] : []), { kind: 'removeFinalizer' }], status: null, requeueAfterMs: null };
+    return { actions: [...(active ? [{ kind: 'cancelJob', reason: 'Deleted' } as const] : []), { kind: 'removeFinalizer' }], requeueAfterMs: null };
   }
 
   const actions: Action[] = [];
@@ -100,7 +98,6 @@ export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date): 
   // Once the job has ended there is nothing left to clean up: deleting the resource need not wait.
   if (job !== null && !active && finalizers.includes(FINALIZER)) actions.push({ kind: 'removeFinalizer' });
 
-  const status = desiredStatus(ugj, job, now);
   let requeueAfterMs: number | null = active || actions.some((a) => a.kind === 'createJob') ? RUNNING_RESYNC_MS : null;
 
   const finishedAt = job?.finishedAt ? Date.parse(job.finishedAt) : null;
@@ -110,7 +107,7 @@ export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date): 
     if (left <= 0) actions.push({ kind: 'deleteResource' });
     else requeueAfterMs = Math.min(requeueAfterMs ?? left, left);
   }
-  return { actions, status, requeueAfterMs };
+  return { actions, requeueAfterMs };
 }
 
 /**

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { MAX_CHUNK_SIZE, MAX_JOB_COUNT, MAX_SEED, MIN_CHUNK_SIZE } from './limits';
 import { LOCALES } from './locales';
-import { JOB_STATES } from './types';
 
 /**
  * The `UserGenerationJob` custom resource (userforge.io/v1alpha1): its spec and status, written once
@@ -36,7 +35,6 @@ export const userGenerationJobSpecSchema = z
 export type UserGenerationJobSpec = z.infer<typeof userGenerationJobSpecSchema>;
 
 export const UGJ_CONDITION_TYPES = ['Accepted', 'Running', 'Succeeded', 'Failed', 'Cancelled'] as const;
-export type UgjConditionType = (typeof UGJ_CONDITION_TYPES)[number];
 
 export const conditionSchema = z
   .object({
@@ -49,8 +47,6 @@ export const conditionSchema = z
   })
   .strict();
 export type Condition = z.infer<typeof conditionSchema>;
-
-export const UGJ_STATES = ['Pending', ...JOB_STATES.map((s) => s[0]!.toUpperCase() + s.slice(1))] as const;
 
 export const userGenerationJobStatusSchema = z
   .object({

@@ -20,17 +20,6 @@ export function httpMetricsMiddleware(registry: Registry): RequestHandler {
   };
 }
 
-export function metricsHandler(registry: Registry): RequestHandler {
-  return async (_req, res, next) => {
-    try {
-      res.setHeader('Content-Type', registry.contentType);
-      res.end(await registry.metrics());
-    } catch (err) {
-      next(err);
-    }
-  };
-}
-
 export const notFoundHandler: RequestHandler = (req, res) => {
   res.status(404).json({ error: { code: 'route_not_found', message: `no route for ${req.method} ${req.path}` } });
 };

@@ -10,10 +10,6 @@ export const FINALIZER = 'userforge.io/cancel-job';
 
 /** `namespace/name`, the work queue's key. */
 export const keyOf = (o: Pick<UserGenerationJob, 'metadata'>) => `${o.metadata.namespace}/${o.metadata.name}`;
-export const splitKey = (key: string) => {
-  const [namespace, name] = key.split('/') as [string, string];
-  return { namespace, name };
-};
 
 /**
  * The platform job's id, derived from the resource's uid: a restarted operator that crashed between
