@@ -4,7 +4,7 @@ import { createRedis, subscribeEvents, type Logger, type Redis, type Worker } fr
 /**
  * The `progress-listener` worker: job progress events (published by consumers and publishers through
  * Redis) wake the resource that owns the job at once, so its status trails the job by milliseconds
- * rather than by the 2-second resync.
+ * rather than waiting for a running job's next look (RUNNING_RESYNC_MS) or the periodic resync.
  */
 export function progressListener(redisUrl: string, onJob: (jobId: string, terminal: boolean) => void, logger: Logger): Worker {
   let subscriber: Redis | undefined;
