@@ -29,7 +29,7 @@ export const stackShape = {
   USERFORGE_KAFKA_CONTROLLER_PORT: env.port(9093),
   USERFORGE_KAFKA_PARTITIONS: env.int(12, 1, 1000),
   USERFORGE_MONGO_PORT: env.port(27017),
-  /** FerretDB's storage: PostgreSQL scales with concurrent writers, SQLite has one (see README). */
+  /** FerretDB's storage: PostgreSQL scales with concurrent writers, SQLite has one (see docs/local-stack.md). */
   USERFORGE_MONGO_BACKEND: z.enum(['pg', 'sqlite']).default('pg'),
   USERFORGE_POSTGRES_PORT: env.port(5433),
   /** Documents FerretDB writes per SQL statement and transaction (its own default is 100). */

@@ -15,7 +15,7 @@ export interface KubeInstall {
   bin(name: KubeBinary): string;
 }
 
-export const GO_HINT = 'Install Go 1.24+ (run `bash scripts/bootstrap.sh` or see README); it builds Kubernetes from the Go module proxy.';
+export const GO_HINT = 'Install Go 1.24+ (run `bash scripts/bootstrap.sh` or see docs/local-stack.md); it builds Kubernetes from the Go module proxy.';
 
 /**
  * Go's caches for the Kubernetes and Helm builds live in the userforge cache, so every checkout and

@@ -4,7 +4,7 @@ import type { UserCriteria, UserOrder } from '../domain/user-criteria';
 import { EmailTakenError } from '../domain/user-errors';
 import type { UserDocument } from './user';
 
-/** Indexes of the users collection. Each one costs insert throughput: see README "Indexes". */
+/** Indexes of the users collection. Each one costs insert throughput: see docs/generation.md "Indexes". */
 export const USER_INDEXES = [
   { key: { email: 1 }, name: 'email_unique', unique: true },
   // Listing order, page positions (see the user tally), the keyset cursor, and a job's audit (its

@@ -15,7 +15,7 @@ export interface LegacyRouteDeps {
 const DEPRECATED = { Deprecation: '@1767225600', Link: '</v1/jobs>; rel="successor-version"' };
 
 /**
- * The original system's routes that are kept for its clients (README: "The original system's
+ * The original system's routes that are kept for its clients (docs/api.md: "The original system's
  * routes"), each served by the same domain call as its `/v1/users…` or `/v1/jobs` successor.
  */
 export function legacyRoutes(deps: LegacyRouteDeps): RouteSpec[] {
