@@ -1,5 +1,6 @@
 import { runCli } from '../stack/run-cli';
-import { kindDown, kindProvision, kindStatus, kindUp } from './kind';
+import { installAddons } from './addons';
+import { kindDown, kindProvision, kindStatus, kindUp, loadImages } from './kind';
 import { loadKindSettings } from './settings';
 
 const USAGE = `usage: kind <provision|up|status|down>
@@ -7,7 +8,8 @@ const USAGE = `usage: kind <provision|up|status|down>
   provision  builds what kind:up needs into the cache (kind, kubeadm, etcd, kube-network-policies,
              local-path-provisioner; Debian's Docker engine unpacked) and the node image
   up         a kind cluster (k8s/kind-config.yaml) on a Docker engine of the project's own, in a network
-             namespace of its own; the first run builds what it needs; waits for a Ready node (needs root)
+             namespace of its own, with its add-ons (Traefik as ingress, the Prometheus Operator); the
+             first run builds what it needs; waits for a Ready node (needs root)
   status     the kubeconfig's path, the node's and kube-system's health (exit 1 if not healthy)
   down       deletes the cluster, stops the engine; the host is as it was before up`;
 
@@ -25,6 +27,8 @@ async function main(command: string | undefined): Promise<number> {
     }
     case 'up': {
       const { kubeconfig } = await kindUp(k, log);
+      // What a kind user installs from the internet before skaffold dev, built here.
+      await installAddons(k, kubeconfig, (archives) => loadImages(k, archives), log);
       log(`cluster up in ${took()}`);
       log(`kubeconfig: ${kubeconfig}  (kubectl --kubeconfig ${kubeconfig} get nodes -o wide)`);
       return 0;

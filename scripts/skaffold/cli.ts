@@ -13,7 +13,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../stack/settings';
 import { installedKubernetes, provisionHelm } from '../stack/kube/provision';
-import { installedTool } from '../stack/kube/tools';
+import { provisionSkaffold } from '../stack/kube/tools';
 import { buildServerImages, serverImageValues, SERVER_IMAGES } from '../images/servers';
 import { dockerEnv, kindClusterName, kindKubeconfig, kindStatus, loadImages, loadKindSettings, type KindSettings } from '../kind/kind';
 import { kindPaths } from '../kind/settings';
@@ -39,7 +39,13 @@ export function skaffoldArgs(argv: string[], o: { context: string; globalConfig:
   const [command, ...rest] = argv;
   if (!command) throw new Error('usage: npm run skaffold -- <dev|run|build|delete|render|diagnose> [skaffold flags]');
   const profiles = rest.some((a) => a === '-p' || a.startsWith('--profile')) ? [] : ['--profile', 'local-bases'];
-  return [command, '--kube-context', o.context, '--config', o.globalConfig, ...profiles, ...rest];
+  // skaffold dev's default `notify` trigger watches the whole workspace and waits for it to be quiet
+  // before it rebuilds. Here the workspace holds `.stack/` (the kind engine's data, the local stack's
+  // servers), where etcd, Kafka and the kubelet write several times a second: an edit was never
+  // picked up (seen with `-v debug`: a stream of "Change detected" under .stack, no build). `polling`
+  // compares only the artifacts' dependencies each second.
+  const trigger = command === 'dev' && !rest.some((a) => a.startsWith('--trigger')) ? ['--trigger=polling'] : [];
+  return [command, '--kube-context', o.context, '--config', o.globalConfig, ...profiles, ...trigger, ...rest];
 }
 
 /** The values this machine adds to values-dev.yaml: dev servers on local images, this cluster's add-ons. */
@@ -59,9 +65,9 @@ function main(): Promise<number> {
   const status = kindStatus(k);
   const tools = installedKindTools(k);
   const kube = installedKubernetes(k.stack);
-  const skaffold = installedTool(k.stack, 'skaffold');
   if (!status.cluster || !tools || !kube) throw new Error(`the kind cluster is not running (${status.problems.join('; ')}): run \`npm run kind:up\` first`);
-  if (!skaffold) throw new Error('skaffold is not built: run `npm run stack:provision -- --kube` (scripts/bootstrap.sh does)');
+  // Built on first use (from its Go module, a few minutes; then cached).
+  const skaffold = provisionSkaffold(k.stack, log);
   const helm = provisionHelm(k.stack, log);
   const globalConfig = path.join(kindPaths(k).conf, 'skaffold-global.yaml');
   // Nothing leaves the machine: no update check, no metrics, no survey prompt.

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * The user's path on kind, as the README gives it: `npm run kind:up`, then `npm run skaffold -- run`
+ * The user's path on kind, as the README gives it: `npm run kind:up`, then `npm run skaffold -- run` (and `-- dev`)
  * (skaffold builds the four images, loads them into kind and installs the chart with values-dev.yaml:
  * the chart's own Kafka, MongoDB-wire server and Redis in the cluster), then a sample
  * UserGenerationJob applied with kubectl. Then what a user does next: the dashboard through the
@@ -10,11 +10,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { chromium, type Browser } from 'playwright-core';
 import { jobIdFor } from '../../operator/src/api/v1alpha1/user-generation-job.types';
 import { usersOfJob } from '../../operator/test/harness';
+import { busyboxImage } from '../../scripts/cluster/images';
 import { installAddons, kindIngressOrigin } from '../../scripts/kind/addons';
 import { kindDown, kindKubeconfig, kindStatus, kindUp, loadImages, loadKindSettings } from '../../scripts/kind/kind';
 import { portForward, type PortForward } from '../../scripts/kind/port-forward';
@@ -31,6 +33,7 @@ const HOST = 'userforge.localtest.me';
 const SAMPLE = path.join(REPO_ROOT, 'k8s', 'samples', 'user-generation-job.yaml');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RECORD = path.join(RESULTS, 'kind-user-path.txt');
+const OUTSIDER_NS = 'userforge-outsider';
 const skip = process.getuid?.() !== 0 ? 'kind runs on a Docker engine of its own, which needs root' : undefined;
 const suite = skip ? describe.skip : describe;
 const log = (m: string) => process.stderr.write(`[kind-user-path] ${m}\n`);
@@ -82,7 +85,7 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
     await installAddons(k, kc.kubeconfig, (archives) => loadImages(k, archives), log);
     // A run that died half way left its release behind: start from nothing, as a new user does.
     kc.helm(['uninstall', RELEASE, '-n', NS, '--ignore-not-found', '--wait']);
-    kc.kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait', '--timeout=300s']);
+    kc.kubectl(['delete', 'namespace', NS, OUTSIDER_NS, '--ignore-not-found', '--wait', '--timeout=300s']);
     log(`kind and its add-ons ready after ${Math.round((Date.now() - started) / 1000)} s`);
   }, 3_600_000);
 
@@ -159,6 +162,65 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
     }
   });
 
+  it('helm test passes: the API answers through its Service and the cluster serves the CRD', () => {
+    // Without --logs: the hook's delete policy (hook-succeeded) removes the pod before Helm could read them.
+    const r = kc.helm(['test', RELEASE, '-n', NS, '--timeout', '5m']);
+    if (r.code !== 0) throw new Error(`helm test failed:\n${r.err}\n${r.out}`);
+    expect(r.out).toMatch(/Phase:\s+Succeeded/);
+  });
+
+  it('the NetworkPolicies hold: a pod in another namespace reaches none of the release, while the ingress controller does', async () => {
+    const busybox = busyboxImage(k.cluster, log);
+    loadImages(k, [busybox.file]);
+    kc.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OUTSIDER_NS } });
+    kc.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'outsider', namespace: OUTSIDER_NS },
+      spec: { containers: [{ name: 'sh', image: busybox.ref, imagePullPolicy: 'Never', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 0 },
+    });
+    kc.ok(kc.kubectl(['wait', '--for=condition=Ready', 'pod/outsider', '-n', OUTSIDER_NS, '--timeout=120s']), 'outsider Ready');
+    // Debian's busybox nc has no -z: connect with nothing to send. A policy drops the SYN (the connect
+    // times out); a port nobody listens on refuses; a connection that opens exits 0.
+    const reach = (host: string, port: number): 'connected' | 'refused' | 'timed out' | string => {
+      const r = kc.kubectl(['exec', '-n', OUTSIDER_NS, 'outsider', '--', 'sh', '-c', `timeout 8 nc -w 3 ${host} ${port} </dev/null`]);
+      if (r.code === 0) return 'connected';
+      if (/timed out/.test(r.err)) return 'timed out';
+      if (/refused/.test(r.err)) return 'refused';
+      return `exit ${r.code}: ${r.err.trim()}`;
+    };
+    const svc = (name: string) => `${RELEASE}-${name}.${NS}.svc.cluster.local`;
+    // Control: the same pod reaches a pod no policy selects (the ingress controller's web port), so a
+    // timeout below is the policy's, not the pod's or the network's.
+    const traefik = kc.json<{ items: Pod[] }>(['get', 'pods', '-n', 'traefik']).items.find(isReady)!;
+    expect(reach(traefik.status.podIP!, 8000)).toBe('connected');
+    const targets: [string, number][] = [
+      [svc('api'), 9000],
+      [svc('dashboard'), 80],
+      [svc('consumer'), 9101],
+      [svc('operator'), 9300],
+      [svc('dev-kafka'), 9092],
+      [svc('dev-mongodb'), 27017],
+      [svc('dev-redis'), 6379],
+    ];
+    const results = Object.fromEntries(targets.map(([host, port]) => [`${host}:${port}`, reach(host, port)]));
+    expect(results).toEqual(Object.fromEntries(targets.map(([host, port]) => [`${host}:${port}`, 'timed out'])));
+    // The other way round: the Ingress reaches the API and the dashboard (through Traefik's pods); the
+    // apps reach their servers (the sample job above) and Prometheus every metrics port (the next test).
+    // fetch() ignores a Host header; node:http sends it, so Traefik routes by the Ingress's host.
+    const viaIngress = (p: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.get(`${kindIngressOrigin(k)}${p}`, { headers: { host: HOST } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.setTimeout(10_000, () => req.destroy(new Error(`GET ${p} through the Ingress: no answer within 10 s`)));
+      });
+    expect(await viaIngress('/v1/users?limit=1')).toBe(200);
+    expect(await viaIngress('/')).toBe(200);
+  });
+
   it('the Prometheus Operator scrapes every app pod through the ServiceMonitors and loads the PrometheusRule; a chart alert fires and resolves', async () => {
     const prometheus = await portForward(kc.kubectlBin, kc.kubeconfig, MONITORING_NAMESPACE, 'svc/prometheus-operated', 9090);
     forwards.push(prometheus);
@@ -187,5 +249,41 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
       setPath(original);
     }
     await until('UserforgeTargetDown resolved', alerts, (a) => a.length === 0, 300_000, 5_000);
+  });
+
+  it('npm run skaffold -- dev rebuilds, loads and rolls out an API edit, and the change answers through its port-forward', async () => {
+    const file = path.join(REPO_ROOT, 'services', 'api', 'src', 'http', 'health.routes.ts');
+    const before = fs.readFileSync(file, 'utf8');
+    const original = 'Liveness: the process serves HTTP';
+    const marker = `${original} (edit ${process.pid})`;
+    expect(before).toContain(`summary: '${original}'`);
+    const dev = skaffold(['dev', '--cleanup=false', '--port-forward=user']);
+    try {
+      await until('skaffold dev watching, its port-forward of the API up', async () => /Watching for changes/.test(dev.output()) && /Port forwarding service\/userforge-api/.test(dev.output()), Boolean, 1_200_000, 2_000);
+      const m = /Port forwarding service\/userforge-api in namespace userforge, remote port 9000 -> (?:http:\/\/)?(?:127\.0\.0\.1|localhost):(\d+)/.exec(dev.output());
+      if (!m) throw new Error(`no port-forward line for the API:\n${dev.output().slice(-3000)}`);
+      const forwarded = `http://127.0.0.1:${m[1]}`;
+      const summary = async () => ((await (await fetch(`${forwarded}/openapi.json`)).json()) as { paths: Record<string, { get?: { summary?: string } }> }).paths['/healthz']?.get?.summary;
+      expect(await summary()).toBe(original);
+      const edited = Date.now();
+      fs.writeFileSync(file, before.replace(`summary: '${original}'`, `summary: '${marker}'`));
+      await until('the edit answering through the port-forward', () => summary().catch(() => undefined), (x) => x === marker, 1_200_000, 2_000);
+      const seconds = Math.round((Date.now() - edited) / 1000);
+      log(`edit → rolled out and answering through the port-forward: ${seconds} s`);
+      record(RECORD, `npm run skaffold -- dev: an API edit answered through the port-forward after ${seconds} s`, kc.ok(kc.kubectl(['get', 'pods', '-n', NS]), 'get pods'));
+    } finally {
+      fs.writeFileSync(file, before);
+      if (dev.pid) process.kill(-dev.pid, 'SIGINT');
+      await Promise.race([exited(dev), new Promise((r) => setTimeout(r, 60_000))]);
+      // Killed by the signal: exitCode stays null, signalCode is set.
+      if (dev.exitCode === null && dev.signalCode === null && dev.pid) {
+        try {
+          process.kill(-dev.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      fs.writeFileSync(path.join(RESULTS, 'kind-skaffold-dev.log'), dev.output());
+    }
   });
 });
