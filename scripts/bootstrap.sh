@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Installs everything userforge needs on a fresh Debian machine, and nothing twice:
-# Debian packages (Redis, Prometheus, PostgreSQL for FerretDB's pg backend, Chromium for e2e tests),
-# npm dependencies, and the cached Kafka jars and FerretDB binary.
+# Installs what userforge needs on a fresh Debian machine, and nothing twice.
+#   bash scripts/bootstrap.sh --platform   what the local platform runs (scripts/up.sh): Debian's Redis,
+#                                          Prometheus and PostgreSQL, npm dependencies, the cached Kafka
+#                                          jars and FerretDB binary. No Kubernetes, Helm, skaffold or images.
+#   bash scripts/bootstrap.sh              everything the full test suite tests (scripts/test.sh): the
+#                                          above, then Kubernetes, Helm, skaffold, the fuzzer, and as root
+#                                          the node's parts, kind and the images.
+# The commands that need the Kubernetes parts (`npm run cluster:up`, `kind:up`, `skaffold`,
+# `stack:up -- --kube`) build them on first use too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '[bootstrap] %s\n' "$*"; }
+case "${1:-}" in
+  --platform) platform_only=1 ;;
+  "" | --all) platform_only=0 ;;
+  *) say "error: unknown option ${1} (usage: bootstrap.sh [--platform|--all])"; exit 2 ;;
+esac
+started=$SECONDS
 need() { command -v "$1" > /dev/null 2>&1 || { say "error: $1 is required: $2"; exit 1; }; }
 
 need node "install Node.js 20.19 or newer"
@@ -15,36 +27,38 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 need java "install a JDK 17+ (Debian: openjdk-17-jdk-headless); Kafka runs on it"
 need mvn "install Maven (Debian: maven); it fetches Kafka's jars"
 need go "install Go 1.22+; it builds FerretDB and Kubernetes"
-need python3 "install Python 3 (Debian: python3); the API fuzzer (schemathesis) runs on it"
 
 missing=()
 command -v redis-server > /dev/null 2>&1 || missing+=(redis-server)
 command -v prometheus > /dev/null 2>&1 || missing+=(prometheus)
 ls /usr/lib/postgresql/*/bin/postgres > /dev/null 2>&1 || missing+=(postgresql)
-# Headless Chromium for the dashboard's end-to-end tests (driven by playwright-core, never downloaded).
-command -v chromium > /dev/null 2>&1 || missing+=(chromium)
-# etcd for the Kubernetes control plane (`stack:up -- --kube`, and the tests); policy-rc.d below keeps a system etcd from starting.
-command -v etcd > /dev/null 2>&1 || missing+=(etcd-server)
-command -v openssl > /dev/null 2>&1 || missing+=(openssl)
-command -v nginx > /dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)  # the dashboard's nginx config test
-# The single-node cluster (`npm run cluster:up`): containerd and runc run its pods, the CNI plugins
-# wire them, iptables carries kube-proxy's Services; gcc, buildah and busybox-static make its local
-# images (nothing is pulled). policy-rc.d below keeps a system containerd from starting.
-command -v containerd > /dev/null 2>&1 || missing+=(containerd)
-command -v runc > /dev/null 2>&1 || missing+=(runc)
-[ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || missing+=(containernetworking-plugins)
-command -v iptables > /dev/null 2>&1 || missing+=(iptables)
-command -v gcc > /dev/null 2>&1 || missing+=(gcc libc6-dev)
-command -v buildah > /dev/null 2>&1 || missing+=(buildah)
-command -v busybox > /dev/null 2>&1 || missing+=(busybox-static)
-# schemathesis (the API fuzzer of the test suite) runs in a Python virtual environment.
-python3 -m venv --help > /dev/null 2>&1 || missing+=(python3-venv)
-# The app images (`npm run images:build`) are built without a Docker engine or a registry: buildah
-# builds the Dockerfile (its native overlay driver works as root, so no fuse-overlayfs or uidmap),
-# debootstrap makes the local Debian bases it builds from, and the image tests start them with runc.
-command -v buildah > /dev/null 2>&1 || missing+=(buildah)
-command -v debootstrap > /dev/null 2>&1 || missing+=(debootstrap)
-command -v runc > /dev/null 2>&1 || missing+=(runc)
+if [ "$platform_only" -eq 0 ]; then
+  need python3 "install Python 3 (Debian: python3); the API fuzzer (schemathesis) runs on it"
+  # Headless Chromium for the dashboard's end-to-end tests (driven by playwright-core, never downloaded).
+  command -v chromium > /dev/null 2>&1 || missing+=(chromium)
+  # etcd for the Kubernetes control plane (`stack:up -- --kube`, and the tests); policy-rc.d below keeps a system etcd from starting.
+  command -v etcd > /dev/null 2>&1 || missing+=(etcd-server)
+  command -v openssl > /dev/null 2>&1 || missing+=(openssl)
+  command -v nginx > /dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)  # the dashboard's nginx config test
+  # The single-node cluster (`npm run cluster:up`): containerd and runc run its pods, the CNI plugins
+  # wire them, iptables carries kube-proxy's Services; gcc, buildah and busybox-static make its local
+  # images (nothing is pulled). policy-rc.d below keeps a system containerd from starting.
+  command -v containerd > /dev/null 2>&1 || missing+=(containerd)
+  command -v runc > /dev/null 2>&1 || missing+=(runc)
+  [ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || missing+=(containernetworking-plugins)
+  command -v iptables > /dev/null 2>&1 || missing+=(iptables)
+  command -v gcc > /dev/null 2>&1 || missing+=(gcc libc6-dev)
+  command -v buildah > /dev/null 2>&1 || missing+=(buildah)
+  command -v busybox > /dev/null 2>&1 || missing+=(busybox-static)
+  # schemathesis (the API fuzzer of the test suite) runs in a Python virtual environment.
+  python3 -m venv --help > /dev/null 2>&1 || missing+=(python3-venv)
+  # The app images (`npm run images:build`) are built without a Docker engine or a registry: buildah
+  # builds the Dockerfile (its native overlay driver works as root, so no fuse-overlayfs or uidmap),
+  # debootstrap makes the local Debian bases it builds from, and the image tests start them with runc.
+  command -v buildah > /dev/null 2>&1 || missing+=(buildah)
+  command -v debootstrap > /dev/null 2>&1 || missing+=(debootstrap)
+  command -v runc > /dev/null 2>&1 || missing+=(runc)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo > /dev/null 2>&1; then
     say "error: missing Debian packages: ${missing[*]} (run as root or install them yourself)"; exit 1
@@ -75,6 +89,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
 fi
 
 npx --no-install tsx scripts/stack/cli.ts provision
+if [ "$platform_only" -eq 1 ]; then
+  say "ready for the local platform in $((SECONDS - started)) s"
+  exit 0
+fi
 # Kubernetes (built once from the Go module proxy: 10-18 minutes on 2 cores), Helm, helm-docs and Skaffold
 # (about 7 minutes more on idle cores): CI's tests start a control plane, check the chart README and validate skaffold.yaml.
 npx --no-install tsx scripts/stack/cli.ts provision --kube
@@ -92,4 +110,4 @@ if [ "$(id -u)" -eq 0 ]; then
   npx --no-install tsx scripts/stack/prometheus-k8s.ts > /dev/null
   npx --no-install tsx scripts/monitoring/provision.ts > /dev/null   # the Prometheus Operator, its reloader and Prometheus as images for kind
 fi
-say "ready"
+say "ready in $((SECONDS - started)) s"

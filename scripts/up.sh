@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Brings the whole platform up on this machine, no Docker engine needed: installs what is missing,
-# starts Kafka, the MongoDB-wire database, Redis and Prometheus, then the apps in the background.
+# Brings the whole platform up on this machine, no Docker engine needed: installs what the local
+# platform runs (nothing of Kubernetes: `bootstrap.sh --platform`), starts Kafka, the MongoDB-wire
+# database, Redis and Prometheus, then the apps in the background.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --platform
 npx --no-install tsx scripts/stack/cli.ts up --apps
 npx --no-install tsx scripts/stack/cli.ts status
