@@ -5,9 +5,9 @@
 #                                          jars and FerretDB binary. No Kubernetes, Helm, skaffold or images.
 #   bash scripts/bootstrap.sh              everything the full test suite tests (scripts/test.sh): the
 #                                          above, then Kubernetes, Helm, skaffold, the fuzzer, and as root
-#                                          the node's parts, kind and the images.
-# The commands that need the Kubernetes parts (`npm run cluster:up`, `kind:up`, `skaffold`,
-# `stack:up -- --kube`) build them on first use too.
+#                                          kind and the images.
+# The commands that need the Kubernetes parts (`npm run kind:up`, `skaffold`, `stack:up -- --kube`)
+# build them on first use too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,12 +40,12 @@ if [ "$platform_only" -eq 0 ]; then
   command -v etcd > /dev/null 2>&1 || missing+=(etcd-server)
   command -v openssl > /dev/null 2>&1 || missing+=(openssl)
   command -v nginx > /dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)  # the dashboard's nginx config test
-  # The single-node cluster (`npm run cluster:up`): containerd and runc run its pods, the CNI plugins
-  # wire them, iptables carries kube-proxy's Services; gcc, buildah and busybox-static make its local
-  # images (nothing is pulled). policy-rc.d below keeps a system containerd from starting.
+  # kind (`npm run kind:up`): its Docker engine runs on the machine's containerd and runc and writes
+  # iptables rules (in a namespace of its own); gcc, buildah and busybox-static make the local pause,
+  # busybox, CoreDNS and Traefik images (nothing is pulled). policy-rc.d below keeps a system
+  # containerd from starting.
   command -v containerd > /dev/null 2>&1 || missing+=(containerd)
   command -v runc > /dev/null 2>&1 || missing+=(runc)
-  [ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || missing+=(containernetworking-plugins)
   command -v iptables > /dev/null 2>&1 || missing+=(iptables)
   command -v gcc > /dev/null 2>&1 || missing+=(gcc libc6-dev)
   command -v buildah > /dev/null 2>&1 || missing+=(buildah)
@@ -88,26 +88,27 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   echo "$lock_hash" > "$stamp"
 fi
 
-npx --no-install tsx scripts/stack/cli.ts provision
+npx --no-install tsx scripts/stack.ts provision
 if [ "$platform_only" -eq 1 ]; then
   say "ready for the local platform in $((SECONDS - started)) s"
   exit 0
 fi
 # Kubernetes (built once from the Go module proxy: 10-18 minutes on 2 cores), Helm, helm-docs and Skaffold
 # (about 7 minutes more on idle cores): CI's tests start a control plane, check the chart README and validate skaffold.yaml.
-npx --no-install tsx scripts/stack/cli.ts provision --kube
+npx --no-install tsx scripts/stack.ts provision --kube
 npx --no-install tsx scripts/fuzz/provision.ts
-# The cluster end-to-end test (test/cluster/e2e.test.ts) runs as root (the node needs it): its node
-# images, CoreDNS and Traefik (its ingress controller), the four app images (buildah) and a Prometheus with Kubernetes discovery
-# (Debian's has none) are built here once, not while other test files run.
+# The kind tests (test/kind) run as root (a Docker engine needs it): kind, the four app images
+# (buildah) and the monitoring images with a Prometheus with Kubernetes discovery (Debian's has none)
+# are built here once, not while other test files run.
 if [ "$(id -u)" -eq 0 ]; then
-  npx --no-install tsx scripts/cluster/cli.ts provision
-  # kind (npm run kind:up, test/kind): kind, kubeadm, etcd, kube-network-policies, local-path-provisioner, Debian's
-  # Docker engine unpacked, and the node image assembled from them (cold, after the Kubernetes build: 14 min measured on busy cores).
-  npx --no-install tsx scripts/kind/cli.ts provision
-  npx --no-install tsx scripts/images/build.ts > /dev/null
-  npx --no-install tsx scripts/images/servers.ts > /dev/null
-  npx --no-install tsx scripts/stack/prometheus-k8s.ts > /dev/null
-  npx --no-install tsx scripts/monitoring/provision.ts > /dev/null   # the Prometheus Operator, its reloader and Prometheus as images for kind
+  # kind (npm run kind:up): kind, kubeadm, etcd, kube-network-policies, local-path-provisioner, Debian's
+  # Docker engine unpacked, Traefik's image (the ingress controller) and the node image with its pause,
+  # busybox and CoreDNS images (cold, after the Kubernetes build: 14 min measured on busy cores, before
+  # Traefik's build was part of it).
+  npx --no-install tsx scripts/kind.ts provision
+  npx --no-install tsx scripts/images.ts apps > /dev/null
+  npx --no-install tsx scripts/images.ts servers > /dev/null
+  npx --no-install tsx scripts/images.ts prometheus > /dev/null
+  npx --no-install tsx scripts/images.ts monitoring > /dev/null   # the Prometheus Operator, its reloader and Prometheus as images for kind
 fi
 say "ready in $((SECONDS - started)) s"

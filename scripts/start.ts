@@ -2,8 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { APPS, dashboardCommand, isAppName, tsxCommand } from './stack/apps';
-import { REPO_ROOT, loadStackSettings } from './stack/settings';
+import { APPS, dashboardCommand, isAppName, tsxCommand, REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 
 const name = process.argv[2];
 

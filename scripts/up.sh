@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --platform
-npx --no-install tsx scripts/stack/cli.ts up --apps
-npx --no-install tsx scripts/stack/cli.ts status
+npx --no-install tsx scripts/stack.ts up --apps
+npx --no-install tsx scripts/stack.ts status

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { REPO_ROOT } from '../scripts/stack/settings';
+import { REPO_ROOT } from '@userforge/devstack';
 
 interface Service {
   image: string;

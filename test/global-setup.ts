@@ -1,4 +1,4 @@
-import { isolatedSettings, startIsolatedStack } from '../scripts/stack/isolated';
+import { isolatedSettings, startIsolatedStack } from '@userforge/devstack';
 
 /**
  * Starts MongoDB-wire, Redis, Kafka and a Kubernetes control plane (etcd, kube-apiserver,

@@ -4,6 +4,7 @@ import { connectMongoClient, connectRedis, createKafka, ensureTopics, waitFor, t
 import type { Db } from 'mongodb';
 import type { OperatorConfig } from './config';
 import { KubeClient } from './k8s/client';
+import { loadKubeConfig } from './k8s/rest';
 
 export interface OperatorAdapters {
   db: Db;
@@ -18,7 +19,15 @@ export interface OperatorAdapters {
  * producer), Redis (not waited for: it only carries progress events) and the Kubernetes API, each
  * registered for teardown.
  */
-export async function connectAdapters(config: OperatorConfig, logger: Logger, teardown: Teardown, wait: StartupWait = {}): Promise<OperatorAdapters> {
+export async function connectAdapters(
+  config: OperatorConfig,
+  logger: Logger,
+  teardown: Teardown,
+  wait: StartupWait = {},
+  onKubeResponse?: (verb: string, code: number, seconds: number) => void,
+): Promise<OperatorAdapters> {
+  // First: a kubeconfig it cannot use fails the start at once, with its reason, before any server is waited for.
+  const kube = new KubeClient(loadKubeConfig(config.KUBECONFIG), config.WATCH_NAMESPACE, onKubeResponse, config.LABEL_SELECTOR);
   const mongo = await waitFor('mongo', () => connectMongoClient(config.MONGO_URL, { appName: 'userforge-operator' }), { logger, ...wait, discard: (c) => c.close() });
   teardown.add('mongo', () => mongo.close());
   const redis = await connectRedis(config.REDIS_URL, logger, { signal: teardown.signal });
@@ -29,5 +38,5 @@ export async function connectAdapters(config: OperatorConfig, logger: Logger, te
   teardown.add('kafka producer', () => chunks.disconnect());
   const jobs = new JobRepository(mongo.db);
   await jobs.ensureIndexes();
-  return { db: mongo.db, redis, chunks, jobs, kube: new KubeClient(config.KUBECONFIG, config.WATCH_NAMESPACE) };
+  return { db: mongo.db, redis, chunks, jobs, kube };
 }

@@ -28,13 +28,17 @@ export async function start(config: OperatorConfig = loadOperatorConfig(), opts:
   const ops = await startOpsServer({ port: config.METRICS_PORT, registry, ready: () => ready() });
   teardown.add('ops server', () => ops.close());
   try {
-    const io = await connectAdapters(config, logger, teardown, { signal: opts.signal, progress });
+    const io = await connectAdapters(config, logger, teardown, { signal: opts.signal, progress }, (verb, code, seconds) =>
+      metrics.kubeRequestDuration.observe({ verb, code: String(code) }, seconds),
+    );
     const announce = (job: JobView) => void tryPublishEvent(io.redis, { type: 'job', job });
     let session: { ready(): boolean; stop(): Promise<void> } | undefined;
     let change = Promise.resolve();
     const lead = () => {
-      const { workers, informer } = leaderWorkers(config, io, announce, metrics, logger);
+      const { workers, informer, queue } = leaderWorkers(config, io, announce, metrics, logger);
+      metrics.show({ longestRunningMs: () => queue.longestRunningMs(), resources: () => informer.cache.values() });
       const ended = new Teardown(logger);
+      ended.add('metrics view', async () => metrics.show(undefined));
       session = { ready: () => informer.synced, stop: () => ended.run() };
       return (async () => {
         for (const worker of workers) await ended.startWorker(worker);
@@ -48,7 +52,7 @@ export async function start(config: OperatorConfig = loadOperatorConfig(), opts:
     const lease = { namespace: config.LEASE_NAMESPACE, name: config.LEASE_NAME, identity: config.POD_NAME, durationSeconds: config.LEASE_DURATION_SECONDS };
     const elector = new LeaderElector(
       io.kube,
-      { ...lease, renewEveryMs: (lease.durationSeconds * 1000) / 3, retryEveryMs: 2_000 },
+      lease,
       logger,
       () => void (change = change.then(() => (metrics.leader.set(1), lead())).catch((err: unknown) => logger.error({ err }, 'leader session failed to start'))),
       () => void (change = change.then(() => (metrics.leader.set(0), follow()))),

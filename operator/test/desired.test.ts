@@ -36,6 +36,38 @@ describe('decide and desiredStatus (pure)', () => {
     expect(desiredStatus(suspended, null, now).state).toBe('Cancelled');
   });
 
+  it("a count above the operator's MAX_JOB_COUNT: no finalizer, no job, status Failed with Accepted=False saying why; at the limit it is accepted", () => {
+    const big = aResource({ spec: { count: 5_001 } });
+    expect(kinds(decide(big, null, now, 5_000))).toEqual([]);
+    const status = desiredStatus(big, null, now, 5_000);
+    expect(status.state).toBe('Failed');
+    expect(status.conditions?.map((c) => [c.type, c.status, c.reason, c.message])).toEqual([['Accepted', 'False', 'CountAboveLimit', "count 5001 is above this operator's MAX_JOB_COUNT (5000)"]]);
+    expect(kinds(decide(aResource({ spec: { count: 5_000 } }), null, now, 5_000))).toEqual(['addFinalizer', 'createJob']);
+  });
+
+  it('a job gone from the database (status names it, MongoDB does not): JobLost, Failed, never run again', () => {
+    const lostOne = aResource({ meta: { finalizers: [FINALIZER] }, status: desiredStatus(aResource(), aJob({ state: 'succeeded', usersStored: 50_000, progress: 1 }), now) });
+    expect(lostOne.status?.jobId).toBe('aaaaaaaaaaaaaaaaaaaaaaaa');
+    expect(kinds(decide(lostOne, null, now))).not.toContain('createJob');
+    const status = desiredStatus(lostOne, null, now);
+    expect(status).toMatchObject({ state: 'Failed', jobId: 'aaaaaaaaaaaaaaaaaaaaaaaa' });
+    expect(status.conditions?.find((c) => c.type === 'Accepted')).toMatchObject({ status: 'False', reason: 'JobLost' });
+    expect(status.conditions?.filter((c) => c.status === 'True').map((c) => [c.type, c.reason])).toEqual([['Failed', 'JobLost']]);
+  });
+
+  it('suspended before its job existed, then resumed: Cancelled turns False once the job runs, never beside Running=True', () => {
+    const suspended = aResource({ spec: { suspend: true } });
+    const whileSuspended = desiredStatus(suspended, null, now);
+    expect(whileSuspended.conditions?.find((c) => c.type === 'Cancelled')?.status).toBe('True');
+    const resumed = aResource({ meta: { finalizers: [FINALIZER] }, status: whileSuspended });
+    const conditions = desiredStatus(resumed, aJob(), now).conditions!;
+    expect(conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Cancelled', 'False', 'Resumed'],
+      ['Accepted', 'True', 'JobCreated'],
+      ['Running', 'True', 'Generating'],
+    ]);
+  });
+
   it('deleting a resource whose job runs cancels the job, then lets the resource go; a finished job is left alone', () => {
     const deleting = { meta: { finalizers: [FINALIZER], deletionTimestamp: now.toISOString() } };
     expect(kinds(decide(aResource(deleting), aJob(), now))).toEqual(['cancelJob', 'removeFinalizer']);

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
 import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../services/consumer/src/main';
 import { testEnv, testKube, testMongoUrl } from '../../test/env';
 import { waitUntil } from '../../test/http';
+import { TcpGate, hostPort } from '../../test/tcp-gate';
 import { jobIdFor } from '../src/api/v1alpha1/user-generation-job.types';
 import {
   aUgj,
   apply,
+  freePort,
   consumerDeployment,
   createNamespace,
   getUgj,
@@ -18,7 +21,7 @@ import {
   startOperator,
   usersOfJob,
   type OperatorProcess,
-} from './harness';
+} from '@userforge/devstack';
 
 jest.setTimeout(300_000);
 
@@ -104,11 +107,20 @@ describe('UserGenerationJob operator (real API server)', () => {
     expect(await usersOfJob(MONGO_URL, done!.status!.jobId!)).toEqual({ users: 50_000, emails: 50_000, ids: 50_000 });
     expect(peakReplicas).toBe(3);
     await waitUntil(async () => replicasOf(kube, ns), (n) => n === 1, 30_000);
+    // The work queue and the API requests, as Prometheus sees them.
+    const metrics = await (await fetch(`http://127.0.0.1:${op.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^userforge_operator_kube_request_duration_seconds_count\{[^}]*verb="PATCH"[^}]*code="200"[^}]*\} [1-9]/m);
+    expect(await op.metric('userforge_operator_workqueue_adds_total')).toBeGreaterThan(0);
+    expect(await op.metric('userforge_operator_workqueue_longest_running_seconds')).toBeGreaterThanOrEqual(0);
+    expect(await op.metric('userforge_operator_oldest_terminating_seconds')).toBe(0);
     const table = mustOk(kubectl(kube, ['get', 'ugj', '-n', ns]));
     expect(table).toMatch(/NAME\s+STATE\s+COUNT\s+STORED\s+PROGRESS\s+USERS\/S\s+AGE/);
     expect(table).toMatch(/fifty\s+Succeeded\s+50000\s+50000\s+100%/);
     const events = mustOk(kubectl(kube, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=fifty', '-o', 'jsonpath={.items[*].reason}']));
-    expect(events.split(' ')).toEqual(expect.arrayContaining(['JobCreated', 'Scaled', 'JobSucceeded']));
+    expect(events.split(' ')).toEqual(expect.arrayContaining(['JobCreated', 'JobSucceeded']));
+    // Scaling is told once per change, on the Deployment (kubectl describe deployment shows it).
+    const scaled = mustOk(kubectl(kube, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=Deployment,reason=Scaled', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']));
+    expect(scaled.split('\n').filter((m) => /^scaled from (1 to 3|3 to 1)/.test(m)).sort()).toEqual([expect.stringMatching(/^scaled from 1 to 3/), expect.stringMatching(/^scaled from 3 to 1/)]);
   });
 
   it('creates the job exactly once when killed right after creating it, before status was written', async () => {
@@ -155,6 +167,132 @@ describe('UserGenerationJob operator (real API server)', () => {
     expect(getUgj(kube, ns, 'deleted')).toBeNull();
     expect((await jobsInDb(MONGO_URL)).find((j) => j._id === deletedJob)?.state).toBe('cancelled');
   });
+
+  it("refuses a resource above its MAX_JOB_COUNT (Failed, Accepted=False, a Warning Event, no platform job) and runs one at the limit", async () => {
+    await operator('limited', { MAX_JOB_COUNT: '5000' });
+    mustOk(apply(kube, aUgj(ns, 'too-big', { count: 5_001 })));
+    mustOk(apply(kube, aUgj(ns, 'at-limit', { count: 5_000, chunkSize: 1_000 })));
+    expect(await waitForState('too-big', 'Failed', 60_000)).toBe('Failed');
+    const accepted = getUgj(kube, ns, 'too-big')!.status?.conditions?.find((c) => c.type === 'Accepted');
+    expect(accepted).toMatchObject({ status: 'False', reason: 'CountAboveLimit', message: "count 5001 is above this operator's MAX_JOB_COUNT (5000)" });
+    const reasons = await waitUntil(
+      async () => mustOk(kubectl(kube, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=too-big', '-o', 'jsonpath={.items[*].reason}'])),
+      (r) => r.includes('JobFailed'),
+      30_000,
+    );
+    expect(reasons).toContain('JobFailed');
+    expect(await waitForState('at-limit', 'Succeeded')).toBe('Succeeded');
+    const bigId = jobIdFor(getUgj(kube, ns, 'too-big')!.metadata.uid);
+    expect((await jobsInDb(MONGO_URL)).filter((j) => j._id === bigId)).toEqual([]);
+    mustOk(kubectl(kube, ['delete', 'ugj', 'too-big', '-n', ns, '--timeout=30s']));
+  });
+
+  it('a resource suspended before its job exists runs once unsuspended, with Cancelled no longer True', async () => {
+    await operator('resumer');
+    mustOk(apply(kube, aUgj(ns, 'resumed', { count: 3_000, chunkSize: 1_000, suspend: true })));
+    expect(await waitForState('resumed', 'Cancelled', 60_000)).toBe('Cancelled');
+    mustOk(kubectl(kube, ['patch', 'ugj', 'resumed', '-n', ns, '--type=merge', '-p', '{"spec":{"suspend":false}}']));
+    expect(await waitForState('resumed', 'Succeeded')).toBe('Succeeded');
+    const status = getUgj(kube, ns, 'resumed')!.status!;
+    expect(status.conditions?.filter((c) => c.status === 'True').map((c) => c.type).sort()).toEqual(['Accepted', 'Succeeded']);
+    expect(await usersOfJob(MONGO_URL, status.jobId!)).toEqual({ users: 3_000, emails: 3_000, ids: 3_000 });
+  });
+
+  it('deletes a running resource within 60 s while MongoDB cannot be reached (a Warning Event says so), its job left for the sweep', async () => {
+    const port = await freePort();
+    const target = hostPort(MONGO_URL);
+    const gated = new URL(MONGO_URL);
+    gated.host = `127.0.0.1:${port}`;
+    const gate = await TcpGate.open(port, target, 'forward');
+    try {
+      await operator('outage', { MONGO_URL: gated.toString(), RESYNC_SECONDS: '2' });
+      mustOk(apply(kube, aUgj(ns, 'outage', { count: 5_000_000, chunkSize: 10_000 })));
+      await waitForState('outage', 'Running', 60_000);
+      const jobId = jobIdFor(getUgj(kube, ns, 'outage')!.metadata.uid);
+      await gate.close(); // MongoDB's port now refuses, every open connection cut
+
+      mustOk(kubectl(kube, ['delete', 'ugj', 'outage', '-n', ns, '--timeout=60s']));
+      expect(getUgj(kube, ns, 'outage')).toBeNull();
+      const warned = mustOk(kubectl(kube, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=outage,type=Warning', '-o', 'jsonpath={.items[*].reason}']));
+      expect(warned.split(' ')).toContain('CancelDeferred');
+      expect(['publishing', 'running']).toContain((await jobsInDb(MONGO_URL)).find((j) => j._id === jobId)?.state);
+    } finally {
+      await gate.close();
+    }
+  });
+
+  it("leaves the consumers' replicas alone with SCALE_CONSUMERS=false (an external autoscaler owns them)", async () => {
+    mustOk(kubectl(kube, ['scale', 'deployment/userforge-consumer', '--replicas=2', '-n', ns]));
+    try {
+      await operator('hands-off', { SCALE_CONSUMERS: 'false' });
+      mustOk(apply(kube, aUgj(ns, 'autoscaled', { count: 20_000, chunkSize: 2_000, parallelism: 3 })));
+      const seen = new Set<number>();
+      await waitUntil(async () => (seen.add(replicasOf(kube, ns)), stateOf('autoscaled')), (s) => s === 'Succeeded', 180_000, 250);
+      seen.add(replicasOf(kube, ns));
+      expect([...seen]).toEqual([2]);
+    } finally {
+      mustOk(kubectl(kube, ['scale', 'deployment/userforge-consumer', '--replicas=1', '-n', ns]));
+    }
+  });
+
+  it('with LABEL_SELECTOR it reconciles only the resources it selects; another instance\'s stay untouched', async () => {
+    await operator('blue', { LABEL_SELECTOR: 'userforge.io/instance=blue' });
+    const labelled = (name: string, instance: string) => {
+      const ugj = aUgj(ns, name, { count: 3_000, chunkSize: 1_000 });
+      return { ...ugj, metadata: { ...ugj.metadata, labels: { 'userforge.io/instance': instance } } };
+    };
+    mustOk(apply(kube, labelled('for-blue', 'blue')));
+    mustOk(apply(kube, labelled('for-green', 'green')));
+    expect(await waitForState('for-blue', 'Succeeded')).toBe('Succeeded');
+    const green = getUgj(kube, ns, 'for-green')!;
+    expect({ status: green.status, finalizers: green.metadata.finalizers }).toEqual({ status: undefined, finalizers: undefined });
+    mustOk(kubectl(kube, ['delete', 'ugj', 'for-green', '-n', ns, '--timeout=30s']));
+  });
+
+  it('50 resources applied at once, the operator SIGKILLed 5 times at random moments: all Succeeded with exactly their counts, one platform job each', async () => {
+    const names = Array.from({ length: 50 }, (_, i) => `many-${i}`);
+    const countOf = (i: number) => 500 + 10 * i;
+    let current = await operator('chaos-0');
+    mustOk(apply(kube, names.map((name, i) => aUgj(ns, name, { count: countOf(i), chunkSize: 1_000, seed: i }))));
+    for (let kill = 1; kill <= 5; kill++) {
+      await new Promise((r) => setTimeout(r, 1_000 + Math.random() * 4_000));
+      await current.kill('SIGKILL');
+      current = await operator(`chaos-${kill}`);
+    }
+    const states = await waitUntil(
+      async () => names.map((n) => stateOf(n)),
+      (all) => all.every((st) => st === 'Succeeded'),
+      600_000,
+      1_000,
+    );
+    expect(states.filter((st) => st !== 'Succeeded')).toEqual([]);
+    const jobs = await jobsInDb(MONGO_URL);
+    for (const [i, name] of names.entries()) {
+      const jobId = jobIdFor(getUgj(kube, ns, name)!.metadata.uid);
+      expect([name, jobs.filter((j) => j._id === jobId).length]).toEqual([name, 1]);
+      expect([name, await usersOfJob(MONGO_URL, jobId)]).toEqual([name, { users: countOf(i), emails: countOf(i), ids: countOf(i) }]);
+    }
+  });
+
+  it('a Succeeded resource whose platform job is gone from the database says JobLost and never runs again', async () => {
+    await operator('loser', { RESYNC_SECONDS: '2' });
+    mustOk(apply(kube, aUgj(ns, 'lost', { count: 2_000, chunkSize: 1_000 })));
+    expect(await waitForState('lost', 'Succeeded')).toBe('Succeeded');
+    const jobId = getUgj(kube, ns, 'lost')!.status!.jobId!;
+    const client = await MongoClient.connect(MONGO_URL);
+    try {
+      await client.db().collection('jobs').deleteOne({ _id: jobId as never }); // as if pointed at a fresh database
+    } finally {
+      await client.close();
+    }
+    expect(await waitForState('lost', 'Failed', 60_000)).toBe('Failed');
+    const status = getUgj(kube, ns, 'lost')!.status!;
+    expect(status.jobId).toBe(jobId);
+    expect(status.conditions?.find((c) => c.type === 'Accepted')).toMatchObject({ status: 'False', reason: 'JobLost' });
+    await new Promise((r) => setTimeout(r, 5_000)); // two more resyncs
+    expect((await jobsInDb(MONGO_URL)).filter((j) => j._id === jobId)).toEqual([]);
+    expect(stateOf('lost')).toBe('Failed');
+  });
 });
 
 describe('the CRD refuses invalid resources at apply time', () => {
@@ -178,5 +316,23 @@ describe('the CRD refuses invalid resources at apply time', () => {
     expect(r.err).toMatch(/count is immutable/);
     expect(apply(kube, aUgj(ns, 'fixed', { count: 10, seed: 2, suspend: true })).err).toMatch(/seed is immutable/);
     expect(apply(kube, aUgj(ns, 'fixed', { count: 10, seed: 1, suspend: true, parallelism: 2 })).code).toBe(0);
+  });
+
+  it('fills in the spec defaults, so kubectl get shows the effective chunkSize, locale and parallelism', async () => {
+    mustOk(apply(kube, aUgj(ns, 'defaults', { count: 10, suspend: true })));
+    expect(getUgj(kube, ns, 'defaults')!.spec).toEqual({ count: 10, suspend: true, chunkSize: 10_000, locale: 'en', parallelism: 1 });
+  });
+
+  it('takes a condition type it does not know (a newer operator), one condition per type', async () => {
+    mustOk(apply(kube, aUgj(ns, 'conditions', { count: 10, suspend: true })));
+    const condition = (type: string) => ({ type, status: 'True', reason: 'Testing', message: 'set by the test', lastTransitionTime: '2026-12-06T00:00:00Z' });
+    const patch = (conditions: object[]) =>
+      kubectl(kube, ['patch', 'ugj', 'conditions', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions } })]);
+    mustOk(patch([condition('Accepted'), condition('example.com/Degraded')]));
+    expect(getUgj(kube, ns, 'conditions')!.status?.conditions?.map((c) => c.type)).toEqual(['Accepted', 'example.com/Degraded']);
+    const twice = patch([condition('Accepted'), condition('Accepted')]);
+    expect(twice.code).not.toBe(0);
+    expect(twice.err).toMatch(/[Dd]uplicate/);
+    expect(patch([{ ...condition('Accepted'), reason: 'not a reason!' }]).err).toMatch(/reason/);
   });
 });

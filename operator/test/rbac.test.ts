@@ -7,7 +7,7 @@ import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../services/consumer/src/main';
 import { testEnv, testKube, testMongoUrl } from '../../test/env';
 import { waitUntil } from '../../test/http';
-import { RBAC, aUgj, apply, consumerDeployment, createNamespace, getUgj, installCrd, kubectl, mustOk, replicasOf, startOperator, type OperatorProcess } from './harness';
+import { RBAC, aUgj, apply, consumerDeployment, createNamespace, getUgj, installCrd, kubectl, mustOk, replicasOf, startOperator, type OperatorProcess } from '@userforge/devstack';
 
 jest.setTimeout(300_000);
 
@@ -33,6 +33,7 @@ describe('k8s/rbac: least privilege for the operator', () => {
     ['delete', 'usergenerationjobs.userforge.io', '-n', 'elsewhere'],
     ['patch', 'usergenerationjobs.userforge.io', '--subresource=status', '-n', 'elsewhere'],
     ['create', 'events', '-n', 'elsewhere'],
+    ['patch', 'events', '-n', 'elsewhere'],
     ['get', 'deployments/userforge-consumer', '--subresource=scale', '-n', ns],
     ['patch', 'deployments/userforge-consumer', '--subresource=scale', '-n', ns],
     ['create', 'leases.coordination.k8s.io', '-n', ns],

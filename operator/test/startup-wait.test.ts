@@ -1,9 +1,9 @@
-import { freePort } from '../../scripts/stack/procs';
+import { freePort } from '@userforge/devstack';
 import { probe } from '../../test/app-process';
 import { testEnv, testKube, testMongoUrl } from '../../test/env';
 import { waitUntil } from '../../test/http';
 import { TcpGate, hostPort } from '../../test/tcp-gate';
-import { createNamespace, installCrd, startOperator, type OperatorProcess } from './harness';
+import { createNamespace, installCrd, startOperator, type OperatorProcess } from '@userforge/devstack';
 
 jest.setTimeout(300_000);
 

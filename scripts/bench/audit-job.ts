@@ -5,8 +5,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import { isObjectIdHex } from '@userforge/contracts';
 import { JobRepository } from '@userforge/jobs';
-import { appEnv } from '../stack/apps';
-import { loadStackSettings } from '../stack/settings';
+import { appEnv, loadStackSettings } from '@userforge/devstack';
 
 /** Sequence numbers per range query; two ranges are read at once (the database has two cores to use). */
 const SLICE = 1_000_000;

@@ -20,12 +20,9 @@ import { chunkMessage, planJob } from '@userforge/jobs';
 import { createKafka, createLogger } from '@userforge/platform';
 import { USER_INDEXES, generateChunk, type UserDocument } from '@userforge/users';
 import { loadConsumerConfig } from '../../services/consumer/src/config';
-import { appEnv, tsxCommand } from '../stack/apps';
+import { appEnv, tsxCommand, waitForHttp, freePort, REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 import { auditJob } from './audit-job';
 import { cpuSecondsByRole, cpuSnapshot } from './cpu-usage';
-import { waitForHttp } from '../stack/health';
-import { freePort } from '../stack/procs';
-import { REPO_ROOT, loadStackSettings } from '../stack/settings';
 
 const { values } = parseArgs({
   options: {

@@ -7,8 +7,7 @@ import { parseArgs } from 'node:util';
 import { MongoClient, type IndexDescription } from 'mongodb';
 import { chunkMessage, planJob } from '@userforge/jobs';
 import { generateChunk, type UserDocument } from '@userforge/users';
-import { appEnv } from '../stack/apps';
-import { loadStackSettings } from '../stack/settings';
+import { appEnv, loadStackSettings } from '@userforge/devstack';
 
 const { values } = parseArgs({
   options: { users: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '4' }, rounds: { type: 'string', default: '2' } },

@@ -14,8 +14,7 @@ import { MongoClient } from 'mongodb';
 import { chunkMessage, partitionFor, planJob } from '@userforge/jobs';
 import { USER_INDEXES, generateChunk, type UserDocument } from '@userforge/users';
 import { loadConsumerConfig } from '../../services/consumer/src/config';
-import { appEnv } from '../stack/apps';
-import { loadStackSettings } from '../stack/settings';
+import { appEnv, loadStackSettings } from '@userforge/devstack';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '2' } } });
 const USERS = Number(values.users);

@@ -6,7 +6,7 @@
  */
 import { MongoClient, type Document } from 'mongodb';
 import { parseArgs } from 'node:util';
-import { isolatedSettings, startIsolatedStack } from '../stack/isolated';
+import { isolatedSettings, startIsolatedStack } from '@userforge/devstack';
 
 const { values } = parseArgs({
   options: {

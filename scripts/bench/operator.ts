@@ -14,13 +14,10 @@ import { MongoClient } from 'mongodb';
 import { UGJ_GROUP, UGJ_PLURAL, UGJ_VERSION, type UserGenerationJob } from '@userforge/contracts';
 import { JobRepository } from '@userforge/jobs';
 import path from 'node:path';
-import { aUgj, createNamespace, installCrd, startOperator } from '../../operator/test/harness';
-import { bundle } from '../build/bundle';
+import { aUgj, createNamespace, installCrd, startOperator } from '@userforge/devstack';
+import { bundle } from '@userforge/devstack';
 import { jobIdFor } from '../../operator/src/api/v1alpha1/user-generation-job.types';
-import { tsxCommand } from '../stack/apps';
-import { isolatedSettings, startIsolatedStack } from '../stack/isolated';
-import { freePort } from '../stack/procs';
-import { REPO_ROOT } from '../stack/settings';
+import { tsxCommand, isolatedSettings, startIsolatedStack, freePort, REPO_ROOT } from '@userforge/devstack';
 
 const { values } = parseArgs({ options: { apply: { type: 'string', default: '20' }, resources: { type: 'string', default: '1000' }, 'lag-users': { type: 'string', default: '300000' } } });
 const APPLY = Number(values.apply);

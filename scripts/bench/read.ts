@@ -12,10 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { JobView } from '@userforge/contracts';
-import { appEnv, tsxCommand } from '../stack/apps';
-import { waitForHttp } from '../stack/health';
-import { freePort } from '../stack/procs';
-import { REPO_ROOT, loadStackSettings } from '../stack/settings';
+import { appEnv, tsxCommand, waitForHttp, freePort, REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 
 const { values } = parseArgs({
   options: {

@@ -17,10 +17,7 @@ import { loadApiConfig } from '../../services/api/src/config';
 import { start as startApi } from '../../services/api/src/main';
 import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer } from '../../services/consumer/src/main';
-import { isolatedSettings, startIsolatedStack } from '../stack/isolated';
-import { serverDefs } from '../stack/servers';
-import { REPO_ROOT, loadStackSettings } from '../stack/settings';
-import { down, up } from '../stack/stack';
+import { isolatedSettings, startIsolatedStack, serverDefs, REPO_ROOT, loadStackSettings, down, up } from '@userforge/devstack';
 
 const DASHBOARD = path.join(REPO_ROOT, 'charts', 'userforge', 'files', 'grafana-dashboard.json');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -1,6 +1,6 @@
 /**
  * skaffold's custom build step for the `local-bases` profile (`npm run skaffold` turns it on): one
- * target of the Dockerfile built with buildah from the local bases of scripts/images/base.ts, then
+ * target of the Dockerfile built with buildah from the local bases of tools/devstack/src/images/base.ts, then
  * handed to the Docker engine skaffold talks to (`docker load`), from where skaffold loads it into
  * kind as it does any image it built. Used where nothing can be pulled and the engine has no route
  * to a package registry; a user with Docker and internet runs skaffold's own docker builder.
@@ -12,9 +12,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from '../stack/settings';
-import { IMAGE_APPS, localBuildInputs, type ImageApp } from '../images/build';
-import { buildah, requireBuildah } from '../images/buildah';
+import { REPO_ROOT, IMAGE_APPS, localBuildInputs, type ImageApp, buildah, requireBuildah } from '@userforge/devstack';
 
 export function buildTarget(argv: string[], env: NodeJS.ProcessEnv): { target: ImageApp; image: string } {
   const target = argv[0] as ImageApp | undefined;

@@ -8,9 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../scripts/stack/procs';
-import { buildImages, IMAGE_APPS, type ImagesBuild } from '../../scripts/images/build';
-import { inspectImage, type ImageInfo } from '../../scripts/images/buildah';
+import { freePort, buildImages, IMAGE_APPS, type ImagesBuild, inspectImage, type ImageInfo } from '@userforge/devstack';
 import { testEnv, testMongoUrl } from '../env';
 import { waitUntil } from '../http';
 import { runImage, withImageFiles, type RunningImage } from './oci-run';

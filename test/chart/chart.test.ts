@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { REPO_ROOT } from '../../scripts/stack/settings';
+import { REPO_ROOT } from '@userforge/devstack';
 import { CHART, SERVER_ARGS, VALUES_FILES, WORKLOAD_KINDS, find, helm, podSpec, render, renderText, type K8sObject } from './helm';
 
 const valuesName = (file: string) => path.relative(CHART, file);
@@ -83,9 +83,14 @@ describe('the operator', () => {
   it('gets exactly the RBAC of k8s/rbac/operator.yaml when released as `userforge` into `userforge`', () => {
     const reference = yaml.loadAll(fs.readFileSync(path.join(REPO_ROOT, 'k8s', 'rbac', 'operator.yaml'), 'utf8')) as K8sObject[];
     // helm template leaves namespaced objects' namespace to `helm install`; the reference names it.
-    const rendered = render({ release: 'userforge', namespace: 'userforge' }).map((o) =>
-      ['ClusterRole', 'ClusterRoleBinding'].includes(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: 'userforge' } },
-    );
+    // The chart puts the release's namespace in cluster-scoped names (two releases of one name side
+    // by side); k8s/rbac/ is one install, named as the config defaults say. Grants are the same.
+    const rendered = render({ release: 'userforge', namespace: 'userforge' }).map((o) => {
+      if (!['ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) return { ...o, metadata: { ...o.metadata, namespace: 'userforge' } };
+      expect(o.metadata.name).toBe('userforge-userforge-operator');
+      const unprefixed = { ...o, metadata: { ...o.metadata, name: 'userforge-operator' } };
+      return o.kind === 'ClusterRoleBinding' ? { ...unprefixed, roleRef: { ...(o.roleRef as object), name: 'userforge-operator' } } : unprefixed;
+    });
     expect(grants(rendered)).toEqual(grants(reference));
   });
 
@@ -106,8 +111,8 @@ describe('the operator', () => {
     const role = find(objects, 'Role', 'demo-userforge-operator') as K8sObject & { rules: { resources: string[]; resourceNames?: string[] }[] };
     expect(role.rules.find((r) => r.resources.includes('deployments/scale'))?.resourceNames).toEqual(['demo-userforge-consumer']);
     expect(role.rules.find((r) => r.resources.includes('leases') && r.resourceNames)?.resourceNames).toEqual(['demo-userforge-operator']);
-    for (const kind of ['RoleBinding', 'ClusterRoleBinding']) {
-      expect((find(objects, kind, 'demo-userforge-operator') as K8sObject & { subjects: unknown[] }).subjects).toEqual([
+    for (const [kind, name] of [['RoleBinding', 'demo-userforge-operator'], ['ClusterRoleBinding', 'team-a-demo-userforge-operator']] as const) {
+      expect((find(objects, kind, name) as K8sObject & { subjects: unknown[] }).subjects).toEqual([
         { kind: 'ServiceAccount', name: 'demo-userforge-operator', namespace: 'team-a' },
       ]);
     }

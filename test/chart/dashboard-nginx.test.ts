@@ -10,8 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { freePort } from '../../scripts/stack/procs';
-import { REPO_ROOT } from '../../scripts/stack/settings';
+import { freePort, REPO_ROOT } from '@userforge/devstack';
 import { waitUntil } from '../http';
 
 const NGINX_DIR = path.join(REPO_ROOT, 'dashboard', 'nginx');
@@ -81,7 +80,7 @@ beforeAll(async () => {
     expect([from, server.includes(from)]).toEqual([from, true]);
     server = server.replace(from, to);
   }
-  // nginx.conf as the nginx-unprivileged base has it (scripts/images/base.ts), everything under `work`.
+  // nginx.conf as the nginx-unprivileged base has it (tools/devstack/src/images/base.ts), everything under `work`.
   const t = (name: string) => path.join(work, name);
   fs.writeFileSync(
     t('nginx.conf'),

@@ -1,5 +1,5 @@
 /**
- * The dev server images of scripts/images/servers.ts, run as the chart runs them: the dev
+ * The dev server images of tools/devstack/src/images/servers.ts, run as the chart runs them: the dev
  * StatefulSets are rendered with values-dev.yaml and serverImageValues(), and each container is
  * started with runc from its rendered spec (command, args, env, user, volumes, read-only root)
  * in a network namespace of its own, reached over a veth pair. Real clients then use it: Kafka
@@ -15,8 +15,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { buildServerImages, serverImageValues, SERVER_IMAGES, type ServerImagesBuild } from '../../scripts/images/servers';
-import { inspectImage } from '../../scripts/images/buildah';
+import { buildServerImages, serverImageValues, SERVER_IMAGES, type ServerImagesBuild, inspectImage } from '@userforge/devstack';
 import { waitUntil } from '../http';
 import { CHART, find, helm, podSpec, render, SERVER_ARGS, type K8sObject } from './helm';
 import { runImage, type RunningImage } from './oci-run';

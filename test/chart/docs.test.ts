@@ -3,7 +3,7 @@
  * of values.yaml: the committed file must be what helm-docs writes today, values table included.
  */
 import fs from 'node:fs';
-import { CHARTS_DIR, CHART_README, runHelmDocs } from '../../scripts/k8s/chart-docs';
+import { CHARTS_DIR, CHART_README, runHelmDocs } from '@userforge/devstack';
 
 const STALE = 'charts/userforge/README.md is stale: run `npm run chart:docs` and commit the result.';
 

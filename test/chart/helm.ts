@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { REPO_ROOT, loadStackSettings } from '../../scripts/stack/settings';
+import { REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 import { testKube } from '../env';
 
 export const CHART = path.join(REPO_ROOT, 'charts', 'userforge');
@@ -24,7 +24,7 @@ export const VALUES_FILES = [
 ];
 
 /**
- * The Helm binary `stack:provision -- --kube` builds (scripts/stack/kube/provision.ts, provisionHelm):
+ * The Helm binary `stack:provision -- --kube` builds (tools/devstack/src/kube/provision.ts, provisionHelm):
  * `<USERFORGE_CACHE_DIR>/helm-v<USERFORGE_HELM_VERSION>/bin/helm`. Missing, the tests fail with how
  * to get it rather than skip.
  */

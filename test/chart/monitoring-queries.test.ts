@@ -13,11 +13,8 @@ import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../services/consumer/src/main';
 import { loadOperatorConfig } from '../../operator/src/config';
 import { start as startOperator, type RunningOperator } from '../../operator/src/main';
-import { aUgj, apply, consumerDeployment, createNamespace, getUgj, installCrd, kubectl, mustOk } from '../../operator/test/harness';
-import { isolatedSettings } from '../../scripts/stack/isolated';
-import { serverDefs, type ProcessDef } from '../../scripts/stack/servers';
-import type { StackSettings } from '../../scripts/stack/settings';
-import { down, up } from '../../scripts/stack/stack';
+import { aUgj, apply, consumerDeployment, createNamespace, getUgj, installCrd, kubectl, mustOk } from '@userforge/devstack';
+import { isolatedSettings, serverDefs, type ProcessDef, type StackSettings, down, up } from '@userforge/devstack';
 import { testEnv, testKube, testMongoUrl } from '../env';
 import { json, post, waitUntil } from '../http';
 import { alertRules, dashboardQueries, promApi, seriesWithNumbers, withGrafanaVariables } from './monitoring';
@@ -56,7 +53,7 @@ beforeAll(async () => {
     loadOperatorConfig({ ...common, KUBECONFIG: kube.kubeconfig, WATCH_NAMESPACE: ns, CONSUMER_NAMESPACE: ns, LEASE_NAMESPACE: ns, LEASE_DURATION_SECONDS: '4', METRICS_PORT: '0', POD_NAME: 'monitoring-test' }),
   );
 
-  // One Prometheus job per app, named as the local stack names them (scripts/stack/apps.ts).
+  // One Prometheus job per app, named as the local stack names them (tools/devstack/src/stack/apps.ts).
   settings = await isolatedSettings('monitoring');
   const targets = { api: [`127.0.0.1:${api.port}`], consumer: [`127.0.0.1:${consumer.metricsPort}`], operator: [`127.0.0.1:${operator.metricsPort}`] };
   prometheus = serverDefs(settings, ['prometheus'], targets);
@@ -122,7 +119,7 @@ it('every alert expression is valid for this Prometheus, and the target selector
     ['operator', '1'],
   ]);
   // Nothing is down or failing on this healthy stack: the availability and API alerts stay silent.
-  for (const name of ['UserforgeTargetDown', 'UserforgeApiHighErrorRate']) {
+  for (const name of ['UserforgeTargetDown', 'UserforgeApiHighErrorRate', 'UserforgeOperatorNoLeader', 'UserforgeJobTerminatingTooLong']) {
     const rule = alertRules().find((r) => r.alert === name)!;
     expect([name, await instant(rule.expr)]).toEqual([name, []]);
   }

@@ -4,9 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { goEnv } from '../../scripts/stack/kube/provision';
-import { requireTool } from '../../scripts/stack/provision';
-import { loadStackSettings } from '../../scripts/stack/settings';
+import { goEnv, requireTool, loadStackSettings } from '@userforge/devstack';
 import { CHART } from './helm';
 
 export const ALERTS_FILE = path.join(CHART, 'files', 'alerts.yaml');

@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildah, inspectImage } from '../../scripts/images/buildah';
+import { buildah, inspectImage } from '@userforge/devstack';
 
 export interface RunningImage {
   /** stdout and stderr so far. */

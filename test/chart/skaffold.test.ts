@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { toolHome } from '../../scripts/stack/kube/tools';
-import { REPO_ROOT, loadStackSettings } from '../../scripts/stack/settings';
+import { toolHome, REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 import { helmBinary, podSpec, type K8sObject } from './helm';
 
 const COMPONENTS = ['api', 'consumer', 'operator', 'dashboard'] as const;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { REPO_ROOT } from '../../scripts/stack/settings';
+import { REPO_ROOT } from '@userforge/devstack';
 
 const BUDGET_BYTES = 350 * 1024;
 

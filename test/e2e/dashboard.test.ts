@@ -13,9 +13,7 @@ import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../services/consumer/src/main';
 import { loadApiConfig } from '../../services/api/src/config';
 import { start as startApi, type RunningApi } from '../../services/api/src/main';
-import { waitForHttp } from '../../scripts/stack/health';
-import { freePort } from '../../scripts/stack/procs';
-import { REPO_ROOT } from '../../scripts/stack/settings';
+import { waitForHttp, freePort, REPO_ROOT } from '@userforge/devstack';
 import { testEnv, testMongoUrl } from '../env';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

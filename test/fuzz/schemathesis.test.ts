@@ -4,7 +4,7 @@ import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../services/consumer/src/main';
 import { loadApiConfig } from '../../services/api/src/config';
 import { start as startApi, type RunningApi } from '../../services/api/src/main';
-import { MIN_CASES, runSchemathesis, type FuzzResult } from '../../scripts/fuzz/run';
+import { MIN_CASES, runSchemathesis, type FuzzResult } from '@userforge/devstack';
 import { testEnv, testMongoUrl } from '../env';
 import { json, post, waitUntil } from '../http';
 

@@ -1,9 +1,12 @@
 import fs from 'node:fs';
-import { CRD_FILE, buildCrd, renderCrd } from '../../scripts/k8s/crd';
+import { CHART_CRD_FILE, CRD_FILE, buildCrd, renderCrd } from '@userforge/devstack';
 
 describe('the UserGenerationJob CRD', () => {
-  it('is committed exactly as generated from the zod contract (run `npm run k8s:generate` after changing it)', () => {
-    expect(fs.readFileSync(CRD_FILE, 'utf8')).toBe(renderCrd());
+  it.each([
+    ['k8s/crds/', CRD_FILE],
+    ["the chart's crds/", CHART_CRD_FILE],
+  ])('is committed in %s exactly as generated from the zod contract (run `npm run k8s:generate` after changing it)', (_where, file) => {
+    expect(fs.readFileSync(file, 'utf8')).toBe(renderCrd());
   });
 
   it('is structural: no additionalProperties beside properties, every property typed', () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import yaml from 'js-yaml';
 import { operatorConfigShape } from '../../operator/src/config';
 import type { GrantedObject, OperatorRole } from '../../operator/src/k8s/rbac';
-import { CHART_RULES_FILE, K8S_NAMES, K8S_RBAC_FILE, ROLES, renderChartRules, renderK8sRbac } from '../../scripts/k8s/rbac';
+import { CHART_RULES_FILE, K8S_NAMES, K8S_RBAC_FILE, ROLES, renderChartRules, renderK8sRbac } from '@userforge/devstack';
 import { find, render, type K8sObject } from '../chart/helm';
 
 /** What a role grants, straight from operator/src/k8s/rbac.ts, its granted objects named by `names`. */
@@ -34,7 +34,9 @@ describe("the operator's RBAC, declared once in operator/src/k8s/rbac.ts", () =>
     const objects = render({ release, namespace });
     const prefix = release === 'userforge' ? 'userforge' : `${release}-userforge`;
     const names = { consumerDeployment: `${prefix}-consumer`, lease: `${prefix}-operator` };
-    for (const { kind, role } of ROLES) expect([kind, rulesOf(objects, kind, `${prefix}-operator`)]).toEqual([kind, declared(role, names)]);
+    // Cluster-scoped: the release's namespace is in the name (two releases of one name side by side).
+    const nameOf = (kind: string) => (kind === 'ClusterRole' ? `${namespace}-${prefix}-operator` : `${prefix}-operator`);
+    for (const { kind, role } of ROLES) expect([kind, rulesOf(objects, kind, nameOf(kind))]).toEqual([kind, declared(role, names)]);
   });
 
   it("k8s/rbac names what the operator uses by default (operator/src/config.ts)", () => {

@@ -1,12 +1,12 @@
-/** The decisions of scripts/kind (pure): the generated kind config, the node's manifests, readiness, the engine's cgroup mounts. */
+/** The decisions of the kind tooling in tools/devstack (pure): the generated kind config, the node's manifests, readiness, the engine's cgroup mounts. */
 import fs from 'node:fs';
 import yaml from 'js-yaml';
-import { KIND_CONFIG } from '../../scripts/kind/kind';
-import { cgroupMounts, namespaceSetup } from '../../scripts/kind/engine';
-import { cniConfig, localKindConfig, networkManifest, nodeImageRefs, storageManifest } from '../../scripts/kind/manifests';
-import { clusterProblems } from '../../scripts/kind/readiness';
-import { criBaseSpec, entrypointGuard } from '../../scripts/kind/node-image';
-import { patchQueueExpressions } from '../../scripts/kind/tools';
+import { KIND_CONFIG } from '@userforge/devstack';
+import { cgroupMounts, namespaceSetup } from '@userforge/devstack';
+import { cniConfig, localKindConfig, networkManifest, nodeImageRefs, storageManifest } from '@userforge/devstack';
+import { clusterProblems } from '@userforge/devstack';
+import { criBaseSpec, entrypointGuard } from '@userforge/devstack';
+import { patchQueueExpressions } from '@userforge/devstack';
 
 const refs = nodeImageRefs({ kube: '1.33.13', etcd: '3.5.23', coredns: '1.14.7', networkPolicies: '0.8.0', localPath: '0.0.30' });
 
@@ -29,7 +29,7 @@ describe('the local kind config', () => {
       etcd: { local: { imageRepository: 'localhost/userforge', imageTag: '3.5.23' } },
       dns: { imageRepository: 'localhost/userforge', imageTag: 'v1.14.7' },
     });
-    // kubeadm names CoreDNS `<repository>/coredns:<tag>`: the image scripts/cluster builds.
+    // kubeadm names CoreDNS `<repository>/coredns:<tag>`: the image tools/devstack/src/kind/images.ts builds.
     expect(`${patch.dns.imageRepository}/coredns:${patch.dns.imageTag}`).toBe(refs.coredns);
   });
 });

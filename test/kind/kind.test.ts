@@ -7,12 +7,11 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { installedKubernetes } from '../../scripts/stack/kube/provision';
-import { IMAGE_REFS } from '../../scripts/cluster/images';
-import { dockerEnv, enginePid } from '../../scripts/kind/engine';
-import { installedKindTools } from '../../scripts/kind/tools';
-import { kindDown, kindKubeconfig, kindStatus, kindUp, loadImages, loadKindSettings } from '../../scripts/kind/kind';
-import { imagesDir } from '../../scripts/cluster/images';
+import { installedKubernetes } from '@userforge/devstack';
+import { dockerEnv, enginePid } from '@userforge/devstack';
+import { IMAGE_REFS, imagesDir } from '@userforge/devstack';
+import { installedKindTools } from '@userforge/devstack';
+import { kindDown, kindKubeconfig, kindStatus, kindUp, loadImages, loadKindSettings } from '@userforge/devstack';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -247,7 +246,7 @@ suite(`kind on this machine${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const ref = `localhost/userforge/kind-test-load:${Date.now()}`;
     const archive = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kind-load-')), 'image.tar');
     try {
-      for (const args of [['load', '-i', path.join(imagesDir(k.cluster), 'busybox-v1.tar')], ['tag', IMAGE_REFS.busybox, ref], ['save', '-o', archive, ref], ['image', 'rm', ref]]) {
+      for (const args of [['load', '-i', path.join(imagesDir(k), 'busybox-v1.tar')], ['tag', IMAGE_REFS.busybox, ref], ['save', '-o', archive, ref], ['image', 'rm', ref]]) {
         const r = spawnSync(tools.docker, args, { env, encoding: 'utf8' });
         expect({ args, status: r.status, err: r.status === 0 ? '' : r.stderr }).toEqual({ args, status: 0, err: '' });
       }

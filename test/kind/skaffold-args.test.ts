@@ -1,4 +1,4 @@
-import { nest, skaffoldArgs } from '../../scripts/skaffold/cli';
+import { nest, skaffoldArgs } from '@userforge/devstack';
 
 const o = { context: 'kind-userforge', globalConfig: '/conf/skaffold-global.yaml' };
 

@@ -15,16 +15,17 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { chromium, type Browser } from 'playwright-core';
 import { jobIdFor } from '../../operator/src/api/v1alpha1/user-generation-job.types';
-import { usersOfJob } from '../../operator/test/harness';
-import { busyboxImage } from '../../scripts/cluster/images';
-import { installAddons, kindIngressOrigin } from '../../scripts/kind/addons';
-import { kindDown, kindKubeconfig, kindStatus, kindUp, loadImages, loadKindSettings } from '../../scripts/kind/kind';
-import { portForward, type PortForward } from '../../scripts/kind/port-forward';
-import { MONITORING_NAMESPACE } from '../../scripts/monitoring/install';
-import { REPO_ROOT } from '../../scripts/stack/settings';
-import { kubeClient, record, RESULTS } from '../cluster/harness';
-import { promQuery } from '../cluster/observe';
-import { COMPONENT, getUgj, isReady, RELEASE, succeeded, until, type Pod } from '../cluster/release';
+import { usersOfJob } from '@userforge/devstack';
+import { busyboxImage } from '@userforge/devstack';
+import { installAddons, kindIngressOrigin } from '@userforge/devstack';
+import { kindDown, kindKubeconfig, kindStatus, kindUp, loadImages, loadKindSettings } from '@userforge/devstack';
+import { portForward, type PortForward } from '@userforge/devstack';
+import { MONITORING_NAMESPACE } from '@userforge/devstack';
+import { REPO_ROOT } from '@userforge/devstack';
+import { CHART } from '../chart/helm';
+import { kubeClient, record, RESULTS, sleep } from './harness';
+import { promQuery, readLoad, watchJobEvents } from './observe';
+import { COMPONENT, consumerReplicas, getUgj, isReady, leaseHolder, RELEASE, releasePods, succeeded, ugj, until, type Container, type Pod } from './release';
 
 jest.setTimeout(3_600_000);
 
@@ -34,6 +35,8 @@ const SAMPLE = path.join(REPO_ROOT, 'k8s', 'samples', 'user-generation-job.yaml'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RECORD = path.join(RESULTS, 'kind-user-path.txt');
 const OUTSIDER_NS = 'userforge-outsider';
+/** Large enough that the job is well under way once the operator's 3 consumers are Ready. */
+const BIG = 400_000;
 const skip = process.getuid?.() !== 0 ? 'kind runs on a Docker engine of its own, which needs root' : undefined;
 const suite = skip ? describe.skip : describe;
 const log = (m: string) => process.stderr.write(`[kind-user-path] ${m}\n`);
@@ -44,6 +47,11 @@ const forwards: PortForward[] = [];
 let browser: Browser | undefined;
 /** A cluster this file started is deleted at its end; one that was running is left as it was. */
 let startedHere = false;
+/** Prometheus (namespace monitoring) through a port-forward, opened by the monitoring test. */
+let prometheus: PortForward;
+
+/** A workload of `helm get manifest`: its pod template as the chart rendered it. */
+type Rendered = { kind?: string; spec?: { template: { metadata: { labels: Record<string, string> }; spec: Pod['spec'] & { containers: Container[] } } } };
 
 /** `npm run skaffold -- <args>` as a user runs it (the real entry point), its output kept for failures. */
 function skaffold(args: string[]): ChildProcess & { output: () => string } {
@@ -170,7 +178,7 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
   });
 
   it('the NetworkPolicies hold: a pod in another namespace reaches none of the release, while the ingress controller does', async () => {
-    const busybox = busyboxImage(k.cluster, log);
+    const busybox = busyboxImage(k, log);
     loadImages(k, [busybox.file]);
     kc.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OUTSIDER_NS } });
     kc.apply({
@@ -222,7 +230,7 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
   });
 
   it('the Prometheus Operator scrapes every app pod through the ServiceMonitors and loads the PrometheusRule; a chart alert fires and resolves', async () => {
-    const prometheus = await portForward(kc.kubectlBin, kc.kubeconfig, MONITORING_NAMESPACE, 'svc/prometheus-operated', 9090);
+    prometheus = await portForward(kc.kubectlBin, kc.kubeconfig, MONITORING_NAMESPACE, 'svc/prometheus-operated', 9090);
     forwards.push(prometheus);
     const apps = () => appPods().filter((p) => ['api', 'consumer', 'operator'].includes(p.metadata.labels[COMPONENT]!)).map((p) => p.metadata.name).sort();
     const up = await until(
@@ -236,19 +244,101 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
     const rules = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string }[] }[] } };
     expect(rules.data.groups.flatMap((g) => g.rules.map((r) => r.name))).toEqual(expect.arrayContaining(['UserforgeTargetDown', 'UserforgeApiHighErrorRate']));
 
-    // UserforgeTargetDown: the operator's ServiceMonitor pointed at a path that answers 404 makes its
-    // target fail (`up == 0`) while the pod runs; pointing it back resolves the alert.
-    const monitor = `${RELEASE}-operator`;
-    const original = kc.json<{ spec: { endpoints: { path?: string }[] } }>(['get', 'servicemonitor', monitor, '-n', NS]).spec.endpoints[0]!.path ?? '/metrics';
-    const setPath = (p: string) => kc.ok(kc.kubectl(['patch', 'servicemonitor', monitor, '-n', NS, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/endpoints/0/path', value: p }])]), 'patch the ServiceMonitor');
+    // UserforgeTargetDown, as a real outage makes it: the operator's NetworkPolicy admits no scraper
+    // and its pod is replaced, so Prometheus finds the new pod (service discovery, no reload) and
+    // cannot reach it (up == 0) while the pod runs Ready; the policy restored, the alert resolves.
+    const policy = `${RELEASE}-operator`;
+    const ingress = kc.json<{ spec: { ingress: object[] } }>(['get', 'networkpolicy', policy, '-n', NS]).spec.ingress;
+    const setIngress = (rules: object[]) => kc.ok(kc.kubectl(['patch', 'networkpolicy', policy, '-n', NS, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/ingress', value: rules }])]), 'patch the NetworkPolicy');
     const alerts = async () => ((await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } }).data.alerts.filter((a) => a.labels.alertname === 'UserforgeTargetDown' && a.labels.namespace === NS);
-    setPath('/not-metrics');
+    setIngress([]);
     try {
-      await until('UserforgeTargetDown firing', alerts, (a) => a.some((x) => x.state === 'firing'), 420_000, 5_000);
+      const old = appPods().find((p) => p.metadata.labels[COMPONENT] === 'operator')!.metadata.name;
+      kc.ok(kc.kubectl(['delete', 'pod', old, '-n', NS, '--wait=false']), 'replace the operator pod');
+      const firing = await until('UserforgeTargetDown firing', alerts, (a) => a.some((x) => x.state === 'firing'), 420_000, 5_000);
+      const running = appPods().find((p) => p.metadata.labels[COMPONENT] === 'operator')!;
+      expect({ pod: firing.find((x) => x.state === 'firing')!.labels.pod, ready: isReady(running) }).toEqual({ pod: running.metadata.name, ready: true });
     } finally {
-      setPath(original);
+      setIngress(ingress);
     }
     await until('UserforgeTargetDown resolved', alerts, (a) => a.length === 0, 300_000, 5_000);
+  });
+
+  it('helm upgrade to the production shape (two APIs, two operators); a second upgrade rolls the API while cached reads through the Ingress see no error; one operator leads', async () => {
+    // The upgrade the docs give: the new chart's defaults, then the values this release was given.
+    // skaffold labels every pod template with its run id, so this first helm upgrade of a release
+    // skaffold deployed rolls every pod once, the development servers included (docs/helm-chart.md).
+    const upgrade = (values: string[]) => kc.ok(kc.helm(['upgrade', RELEASE, CHART, '-n', NS, '--reset-then-reuse-values', ...values.flatMap((v) => ['--set', v]), '--wait', '--timeout', '10m']), 'helm upgrade');
+    upgrade(['api.replicaCount=2', 'operator.replicaCount=2']);
+    await until('every pod of the release Ready', () => appPods(), (pods) => pods.every(isReady), 300_000);
+    const before = appPods().filter((p) => p.metadata.labels[COMPONENT] === 'api').map((p) => p.metadata.name);
+    expect(before).toHaveLength(2);
+
+    // The rollout a production release sees: only the API's pods change, one at a time.
+    const load = readLoad(`http://${HOST}/v1/users?page=1&limit=10`, { address: k.USERFORGE_KIND_ENGINE_ADDRESS });
+    await sleep(3_000);
+    upgrade(['api.logLevel=info']);
+    await sleep(3_000);
+    const result = await load.stop();
+    log(`rollout load through the Ingress: ${result.requests} reads, ${result.hits} cache hits, ${result.errors.length} errors`);
+    expect(result.errors).toEqual([]);
+    expect(result.requests).toBeGreaterThan(100);
+    expect(result.hits).toBeGreaterThan(0);
+    const apis = releasePods(kc, NS, 'api').filter(isReady).map((p) => p.metadata.name);
+    expect(apis).toHaveLength(2);
+    expect(apis.filter((n) => before.includes(n))).toEqual([]);
+
+    // Every pod runs what the chart rendered: its securityContext and probes, not defaults.
+    const manifest = yaml.loadAll(kc.ok(kc.helm(['get', 'manifest', RELEASE, '-n', NS]), 'helm get manifest')) as Rendered[];
+    for (const d of manifest.filter((o) => o?.kind === 'Deployment' || o?.kind === 'StatefulSet')) {
+      const template = d.spec!.template;
+      const live = releasePods(kc, NS, template.metadata.labels[COMPONENT]).filter(isReady);
+      expect({ component: template.metadata.labels[COMPONENT], live: live.length > 0 }).toEqual({ component: template.metadata.labels[COMPONENT], live: true });
+      for (const pod of live) {
+        expect(pod.spec.securityContext).toMatchObject(template.spec.securityContext ?? {});
+        for (const want of template.spec.containers) {
+          const got = pod.spec.containers.find((c) => c.name === want.name)!;
+          expect(got.securityContext).toMatchObject(want.securityContext ?? {});
+          for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) if (want[probe]) expect(got[probe]).toMatchObject(want[probe]!);
+        }
+      }
+    }
+
+    const operators = await until('two operators Ready', () => releasePods(kc, NS, 'operator').filter(isReady).map((p) => p.metadata.name), (n) => n.length === 2, 180_000);
+    const holder = await until('an operator holds the Lease', () => leaseHolder(kc, NS), (h) => h !== undefined && operators.includes(h), 120_000);
+    const leaders = await until('the leader gauge of both operators', () => promQuery(prometheus.url, `userforge_operator_leader{namespace="${NS}"}`), (s) => s.length === 2 && s.every((x) => operators.includes(x.metric.pod!)), 180_000, 3_000);
+    expect(leaders.map((x) => [x.metric.pod, x.value[1]]).sort()).toEqual(operators.map((p) => [p, p === holder ? '1' : '0']).sort());
+  });
+
+  it(`a job with parallelism 3 scales the consumers to 3; a consumer pod and the leading operator deleted mid-job, it still stores exactly ${BIG.toLocaleString('en')} users, its events arrive through the Ingress, and the consumers go back to 1`, async () => {
+    const sse = watchJobEvents(`http://${HOST}/v1/events`, { address: k.USERFORGE_KIND_ENGINE_ADDRESS });
+    kc.apply(ugj(NS, 'parallel', BIG, 3));
+    const jobId = jobIdFor(getUgj(kc, NS, 'parallel').metadata.uid!);
+    const stored = () => getUgj(kc, NS, 'parallel').status?.usersStored ?? 0;
+    await until('the job under way on 3 consumers', () => ({ r: consumerReplicas(kc, NS), s: stored() }), ({ r, s }) => r.ready === 3 && s > 0 && s < BIG * 0.6, 600_000, 500);
+    record(RECORD, 'kubectl get pods,ugj (parallel job under way on 3 consumers)', kc.ok(kc.kubectl(['get', 'pods,ugj', '-n', NS]), 'get pods,ugj'));
+
+    const victim = releasePods(kc, NS, 'consumer').find(isReady)!.metadata.name;
+    kc.ok(kc.kubectl(['delete', 'pod', victim, '-n', NS, '--wait=false']), 'delete a consumer pod');
+    const leader = leaseHolder(kc, NS)!;
+    const standby = releasePods(kc, NS, 'operator').map((p) => p.metadata.name).find((n) => n !== leader)!;
+    const atDeletion = getUgj(kc, NS, 'parallel');
+    kc.ok(kc.kubectl(['delete', 'pod', leader, '-n', NS, '--wait=false']), 'delete the leading operator pod');
+    expect({ succeeded: succeeded(atDeletion), partial: (atDeletion.status?.usersStored ?? 0) < BIG }).toEqual({ succeeded: false, partial: true });
+
+    await until('the standby operator takes the Lease', () => leaseHolder(kc, NS), (h) => h === standby, 120_000, 500);
+    const final = await until('the parallel job Succeeded', () => getUgj(kc, NS, 'parallel'), succeeded, 900_000, 1_000);
+    expect(final.status).toMatchObject({ jobId, usersStored: BIG, progress: '100%' });
+    expect(await auditInCluster(jobId)).toEqual({ users: BIG, emails: BIG, ids: BIG });
+
+    // The dashboard's stream, through the Ingress: the job's progress part way and its end.
+    const events = await until('the final event through the Ingress', () => sse.of(jobId), (e) => e.some((x) => x.job.state === 'succeeded'), 30_000, 200);
+    await sse.close();
+    expect(events.some((e) => e.job.usersStored > 0 && e.job.usersStored < BIG)).toBe(true);
+    expect(events.at(-1)!.job).toMatchObject({ state: 'succeeded', usersStored: BIG });
+
+    await until('consumers back to the minimum', () => consumerReplicas(kc, NS), (r) => r.spec === 1 && r.ready === 1, 180_000);
+    record(RECORD, `kubectl get pods,ugj (parallel job done after consumer ${victim} and leader ${leader} were deleted)`, kc.ok(kc.kubectl(['get', 'pods,ugj', '-n', NS]), 'get pods,ugj'));
   });
 
   it('npm run skaffold -- dev rebuilds, loads and rolls out an API edit, and the change answers through its port-forward', async () => {
@@ -285,5 +375,21 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
       }
       fs.writeFileSync(path.join(RESULTS, 'kind-skaffold-dev.log'), dev.output());
     }
+  });
+  it("helm uninstall leaves nothing of the release but the dev servers' data volumes", async () => {
+    const claims = kc.json<{ items: { metadata: { name: string } }[] }>(['get', 'pvc', '-n', NS]).items.map((c) => `persistentvolumeclaim/${c.metadata.name}`);
+    kc.ok(kc.helm(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '5m']), 'helm uninstall');
+    await until('the release pods gone', () => releasePods(kc, NS), (p) => p.length === 0, 180_000);
+    const types = (namespaced: boolean) =>
+      kc.ok(kc.kubectl(['api-resources', '--verbs=list', ...(namespaced ? ['--namespaced'] : []), '-o', 'name']), 'api-resources').split('\n').filter((t) => t && !t.startsWith('events'));
+    // Of what carries the release's label, only the dev servers' volumes stay (a StatefulSet's
+    // claims outlive it, so the data survives a reinstall; docs/helm-chart.md says how to delete them).
+    const labelled = kc.ok(kc.kubectl(['get', types(false).join(','), '-A', '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'name']), 'get labelled');
+    expect(labelled.trim().split('\n').filter(Boolean).sort()).toEqual([...claims].sort());
+    const left = kc.ok(kc.kubectl(['get', types(true).join(','), '-n', NS, '-o', 'name']), 'get all').trim().split('\n').sort();
+    record(RECORD, 'objects left in the namespace after helm uninstall', left.join('\n'));
+    // Besides those: the namespace's own objects and the jobs applied with kubectl.
+    const sample = (yaml.load(fs.readFileSync(SAMPLE, 'utf8')) as { metadata: { name: string } }).metadata.name;
+    expect(left).toEqual(['configmap/kube-root-ca.crt', 'serviceaccount/default', `usergenerationjob.userforge.io/${sample}`, 'usergenerationjob.userforge.io/parallel', ...claims].sort());
   });
 });

@@ -4,12 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { freePort, isOurProcess, readPid } from '../../scripts/stack/procs';
-import { stackDefs } from '../../scripts/stack/apps';
-import { serverDefs, type ServerName } from '../../scripts/stack/servers';
-import { REPO_ROOT, stackPaths, type StackSettings } from '../../scripts/stack/settings';
-import { StackError, down, formatStatusTable, reset, status, up } from '../../scripts/stack/stack';
-import { isolatedSettings } from '../../scripts/stack/isolated';
+import { freePort, isOurProcess, readPid, stackDefs, serverDefs, type ServerName, REPO_ROOT, stackPaths, type StackSettings, StackError, down, formatStatusTable, reset, status, up, isolatedSettings } from '@userforge/devstack';
 
 const run = promisify(execFile);
 
@@ -17,7 +12,7 @@ const run = promisify(execFile);
 async function cli(settings: StackSettings, command: string): Promise<{ code: number; out: string }> {
   const env = Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]));
   try {
-    const r = await run(process.execPath, [require.resolve('tsx/cli'), path.join(REPO_ROOT, 'scripts/stack/cli.ts'), command], {
+    const r = await run(process.execPath, [require.resolve('tsx/cli'), path.join(REPO_ROOT, 'scripts/stack.ts'), command], {
       env: { ...process.env, ...env },
     });
     return { code: 0, out: r.stdout + r.stderr };

@@ -27,6 +27,16 @@ Component templates take a dict: (dict "ctx" $ "component" "api").
 {{- printf "%s-%s" (include "userforge.fullname" .ctx) .component | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* The operator's role over UserGenerationJobs: a ClusterRole (then cluster-scoped, so the release's
+namespace is in its name) or, with operator.watchNamespace, a Role in that namespace. */}}
+{{- define "userforge.operatorJobsRoleName" -}}
+{{- if .Values.operator.watchNamespace }}
+{{- printf "%s-jobs" (include "userforge.componentName" (dict "ctx" . "component" "operator")) }}
+{{- else }}
+{{- printf "%s-%s" .Release.Namespace (include "userforge.componentName" (dict "ctx" . "component" "operator")) }}
+{{- end }}
+{{- end }}
+
 {{/* Chart name and version as the helm.sh/chart label wants them. */}}
 {{- define "userforge.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}

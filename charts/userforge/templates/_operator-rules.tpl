@@ -2,7 +2,7 @@
 
 {{/*
 UserGenerationJobs can live in any namespace: watch them, write their status and finalizer, delete
-them when their TTL runs out, and record Events about them.
+them when their TTL runs out, and record Events about them (a repeated one counted up: patch).
 */}}
 {{- define "userforge.operatorClusterRules" -}}
 - apiGroups: ["userforge.io"]
@@ -13,7 +13,7 @@ them when their TTL runs out, and record Events about them.
   verbs: ["patch"]
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create"]
+  verbs: ["create", "patch"]
 {{- end }}
 
 {{/*

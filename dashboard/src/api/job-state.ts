@@ -1,6 +1,6 @@
-import { ACTIVE_STATES, TERMINAL_STATES, type JobView } from '@userforge/contracts/browser';
+import { isActiveState, TERMINAL_STATES, type JobView } from '@userforge/contracts/browser';
 
-export const isActive = (job: Pick<JobView, 'state'>): boolean => ACTIVE_STATES.includes(job.state);
+export const isActive = (job: Pick<JobView, 'state'>): boolean => isActiveState(job.state);
 export const isTerminal = (job: Pick<JobView, 'state'>): boolean => TERMINAL_STATES.includes(job.state);
 
 /** Whether `next` is a later view of the same job than `current` (events and responses can cross). */

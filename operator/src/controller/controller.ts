@@ -1,4 +1,5 @@
 import type { Logger, Worker } from '@userforge/platform';
+import { statusOf } from '../k8s/client';
 import type { WorkQueue } from '../k8s/work-queue';
 import type { OperatorMetrics } from '../metrics';
 import type { UserGenerationJobReconciler } from './user-generation-job.reconciler';
@@ -28,8 +29,11 @@ export function reconcileLoop(
         metrics.reconciles.inc({ result: again === null ? 'success' : 'requeue' });
       } catch (err) {
         const delay = queue.addRateLimited(key);
-        metrics.reconciles.inc({ result: 'error' });
-        logger.warn({ key, err: (err as Error)?.message ?? err, retryInMs: delay }, 'reconcile failed');
+        // A write whose precondition no longer held (the cache was behind): not a failure, look again.
+        const conflict = statusOf(err) === 409;
+        metrics.reconciles.inc({ result: conflict ? 'conflict' : 'error' });
+        if (conflict) logger.debug({ key, err: (err as Error)?.message ?? err, retryInMs: delay }, 'reconcile met a newer object; retrying');
+        else logger.warn({ key, err: (err as Error)?.message ?? err, retryInMs: delay }, 'reconcile failed');
       } finally {
         end();
         queue.done(key);

@@ -1,4 +1,4 @@
-import type { JobState, JobView } from '@userforge/contracts';
+import { isActiveState, MAX_JOB_COUNT, type JobState, type JobView } from '@userforge/contracts';
 import type { Condition, UserGenerationJob, UserGenerationJobStatus } from '../api/v1alpha1/user-generation-job.types';
 import { FINALIZER } from '../api/v1alpha1/user-generation-job.types';
 import { setConditions } from './conditions';
@@ -17,7 +17,6 @@ export interface Decision {
   requeueAfterMs: number | null;
 }
 
-const ACTIVE: JobState[] = ['publishing', 'running'];
 const TERMINAL_CONDITION = { succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' } as const;
 /**
  * How often a running job's status is refreshed without a progress event. Progress events (Redis)
@@ -44,16 +43,35 @@ export function statusFromJob(job: JobView): Omit<UserGenerationJobStatus, 'cond
   };
 }
 
-function conditionsFor(job: JobView | null, ugj: UserGenerationJob, now: Date): Condition[] {
+/** Why no job may be made for this resource, whatever is retried; undefined when one may. */
+export function refusal(ugj: UserGenerationJob, maxCount: number): { reason: 'CountAboveLimit' | 'JobLost'; message: string } | undefined {
+  // Its job existed (status names it) and is gone: the database was replaced or wiped. Running it
+  // again would silently store a second set of users; say so instead.
+  if (ugj.status?.jobId) return { reason: 'JobLost', message: `platform job ${ugj.status.jobId} is gone from the database; delete and re-apply the resource to run it again` };
+  if (ugj.spec.count > maxCount) return { reason: 'CountAboveLimit', message: `count ${ugj.spec.count} is above this operator's MAX_JOB_COUNT (${maxCount})` };
+  return undefined;
+}
+
+function conditionsFor(job: JobView | null, ugj: UserGenerationJob, now: Date, maxCount: number): Condition[] {
   const generation = ugj.metadata.generation ?? 0;
   const prior = ugj.status?.conditions;
   if (!job) {
+    const refused = refusal(ugj, maxCount);
+    if (refused) {
+      const wanted: Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[] = [{ type: 'Accepted', status: 'False', ...refused }];
+      if (refused.reason === 'JobLost') {
+        // The state is Failed now, whatever the last status said: no other outcome stays True.
+        wanted.push({ type: 'Running', status: 'False', reason: 'JobLost', message: refused.message }, { type: 'Failed', status: 'True', reason: 'JobLost', message: refused.message });
+        for (const c of prior ?? []) if ((c.type === 'Succeeded' || c.type === 'Cancelled') && c.status === 'True') wanted.push({ type: c.type, status: 'False', reason: 'JobLost', message: refused.message });
+      }
+      return setConditions(prior, wanted, generation, now);
+    }
     if (ugj.spec.suspend) {
       return setConditions(prior, [{ type: 'Cancelled', status: 'True', reason: 'Suspended', message: 'suspended before a job was created' }], generation, now);
     }
     return setConditions(prior, [{ type: 'Accepted', status: 'Unknown', reason: 'Creating', message: 'creating the platform job' }], generation, now);
   }
-  const active = ACTIVE.includes(job.state);
+  const active = isActiveState(job.state);
   const wanted: Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[] = [
     { type: 'Accepted', status: 'True', reason: 'JobCreated', message: `platform job ${job.id}` },
     {
@@ -67,13 +85,20 @@ function conditionsFor(job: JobView | null, ugj: UserGenerationJob, now: Date): 
     const type = TERMINAL_CONDITION[job.state as keyof typeof TERMINAL_CONDITION];
     wanted.push({ type, status: 'True', reason: title(job.state), message: job.error ?? `${job.usersStored} users stored` });
   }
+  // Suspended before its job existed, then resumed: the job runs, so Cancelled no longer holds.
+  if (job.state !== 'cancelled' && prior?.some((c) => c.type === 'Cancelled' && c.status === 'True')) {
+    wanted.push({ type: 'Cancelled', status: 'False', reason: 'Resumed', message: 'resumed: the job was created after the resource was unsuspended' });
+  }
   return setConditions(prior, wanted, generation, now);
 }
 
 /** The status a resource should have; the reconciler computes it after acting, from the job it then has. */
-export function desiredStatus(ugj: UserGenerationJob, job: JobView | null, now: Date): UserGenerationJobStatus {
-  const base = job ? statusFromJob(job) : { state: ugj.spec.suspend ? 'Cancelled' : 'Pending' };
-  return { ...base, conditions: conditionsFor(job, ugj, now), observedGeneration: ugj.metadata.generation ?? 0 };
+export function desiredStatus(ugj: UserGenerationJob, job: JobView | null, now: Date, maxCount: number = MAX_JOB_COUNT): UserGenerationJobStatus {
+  const refused = job ? undefined : refusal(ugj, maxCount);
+  // A lost job's id stays in status: it is what says the job existed.
+  const lost = refused?.reason === 'JobLost' ? { jobId: ugj.status?.jobId } : {};
+  const base = job ? statusFromJob(job) : { state: refused ? 'Failed' : ugj.spec.suspend ? 'Cancelled' : 'Pending', ...lost };
+  return { ...base, conditions: conditionsFor(job, ugj, now, maxCount), observedGeneration: ugj.metadata.generation ?? 0 };
 }
 
 /**
@@ -81,9 +106,9 @@ export function desiredStatus(ugj: UserGenerationJob, job: JobView | null, now: 
  * exists yet). Level-based: the same inputs always give the same decision, so a repeated reconcile
  * is harmless.
  */
-export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date): Decision {
+export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date, maxCount: number = MAX_JOB_COUNT): Decision {
   const finalizers = ugj.metadata.finalizers ?? [];
-  const active = job !== null && ACTIVE.includes(job.state);
+  const active = job !== null && isActiveState(job.state);
 
   if (ugj.metadata.deletionTimestamp) {
     if (!finalizers.includes(FINALIZER)) return { actions: [], requeueAfterMs: null };
@@ -92,8 +117,9 @@ export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date): 
   }
 
   const actions: Action[] = [];
-  if (!finalizers.includes(FINALIZER) && (job === null ? !ugj.spec.suspend : active)) actions.push({ kind: 'addFinalizer' });
-  if (job === null && !ugj.spec.suspend) actions.push({ kind: 'createJob' });
+  const wantsJob = job === null && !ugj.spec.suspend && refusal(ugj, maxCount) === undefined;
+  if (!finalizers.includes(FINALIZER) && (job === null ? wantsJob : active)) actions.push({ kind: 'addFinalizer' });
+  if (wantsJob) actions.push({ kind: 'createJob' });
   if (active && ugj.spec.suspend) actions.push({ kind: 'cancelJob', reason: 'Suspended' });
   // Once the job has ended there is nothing left to clean up: deleting the resource need not wait.
   if (job !== null && !active && finalizers.includes(FINALIZER)) actions.push({ kind: 'removeFinalizer' });

@@ -41,8 +41,9 @@ export function consumerScaler(
     const active = running(deps.cache.values());
     const want = desiredReplicas(active, s.min, s.partitions);
     let have: number;
+    let uid: string | undefined;
     try {
-      have = await deps.kube.readReplicas(s.namespace, s.deployment);
+      ({ replicas: have, uid } = await deps.kube.readReplicas(s.namespace, s.deployment));
     } catch (err) {
       // Consumers run elsewhere (local processes): nothing to scale, said once.
       if (statusOf(err) !== 404) throw err;
@@ -55,9 +56,10 @@ export function consumerScaler(
     await deps.kube.scaleTo(s.namespace, s.deployment, want);
     deps.onScaled?.(want);
     deps.logger.info({ deployment: `${s.namespace}/${s.deployment}`, from: have, to: want, jobs: active.length }, 'scaled the consumers');
-    for (const ugj of active) {
-      await deps.kube.recordEvent(ugj, 'Normal', 'Scaled', `consumer Deployment ${s.deployment} scaled from ${have} to ${want}`, deps.identity).catch(() => undefined);
-    }
+    // One Event per change, on the Deployment that changed (as the HorizontalPodAutoscaler does).
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', name: s.deployment, namespace: s.namespace, uid };
+    const why = active.length === 0 ? 'no job at work' : `${active.length} job(s) at work, ${want} consumer(s) wanted`;
+    await deps.kube.recordEvent(deployment, 'Normal', 'Scaled', `scaled from ${have} to ${want}: ${why}`, deps.identity).catch(() => undefined);
   };
   const run = () => {
     if (busy) {

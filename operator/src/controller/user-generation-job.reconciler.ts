@@ -1,8 +1,8 @@
 import type { JobView } from '@userforge/contracts';
-import { cancelJob, createJob, toJobView, type JobRepository } from '@userforge/jobs';
-import { AppError, isDuplicateKey, type Logger } from '@userforge/platform';
+import { cancelJob, startJob, toJobView, type JobRepository } from '@userforge/jobs';
+import { AppError, isUnavailable, type Logger } from '@userforge/platform';
 import { FINALIZER, jobIdFor, type UserGenerationJob } from '../api/v1alpha1/user-generation-job.types';
-import type { KubeClient } from '../k8s/client';
+import { eventTargetOf, type KubeClient } from '../k8s/client';
 import { decide, desiredStatus, sameStatus, type Action } from './desired';
 
 export interface ReconcilerDeps {
@@ -17,6 +17,10 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Names this replica in Events. */
   identity: string;
+  /** The most users a resource may ask for (MAX_JOB_COUNT, as the API's). */
+  maxCount: number;
+  /** operatorScope of this operator, recorded in each job it makes (its orphan sweep takes only those). */
+  scope: string;
   /** Called once a job exists and before its status is written (the crash test kills the process here). */
   afterJobCreated?: () => void;
   now?: () => Date;
@@ -41,18 +45,26 @@ export class UserGenerationJobReconciler {
     if (!ugj) return null; // gone: a finished job's users stay, a running one was cancelled by the finalizer
     const now = (this.deps.now ?? (() => new Date()))();
     const jobId = jobIdFor(ugj.metadata.uid);
-    let job = await this.findJob(jobId);
-    const decision = decide(ugj, job, now);
+    let job: JobView | null;
+    try {
+      job = await this.findJob(jobId);
+    } catch (err) {
+      if (!ugj.metadata.deletionTimestamp || !isUnavailable(err)) throw err;
+      await this.releaseWithoutDatabase(ugj, jobId, err as Error);
+      return null;
+    }
+    const decision = decide(ugj, job, now, this.deps.maxCount);
 
     for (const action of decision.actions) job = (await this.act(ugj, action, jobId, job)) ?? job;
     if (decision.actions.some((a) => a.kind === 'removeFinalizer' || a.kind === 'deleteResource') && ugj.metadata.deletionTimestamp) return null;
     if (decision.actions.some((a) => a.kind === 'deleteResource')) return null;
 
-    const status = desiredStatus(ugj, job, now);
+    const status = desiredStatus(ugj, job, now, this.deps.maxCount);
     if (!sameStatus(ugj.status, status)) {
       await this.deps.kube.patchStatus(ugj, status);
       const ended = TERMINAL_EVENTS[status.state ?? ''];
-      if (ended && ugj.status?.state !== status.state) await this.event(ugj, ended.type, ended.reason, job?.error ?? `${job?.usersStored ?? 0} users stored`);
+      const why = job ? (job.error ?? `${job.usersStored} users stored`) : (status.conditions?.find((c) => c.type === 'Accepted')?.message ?? 'no job was created');
+      if (ended && ugj.status?.state !== status.state) await this.event(ugj, ended.type, ended.reason, why);
     }
     return decision.requeueAfterMs;
   }
@@ -81,24 +93,29 @@ export class UserGenerationJobReconciler {
     }
   }
 
-  /** Exactly once per resource: the id comes from the resource's uid, and the job's insert is unique on it. */
+  /** Exactly once per resource: the id comes from the resource's uid, and startJob creates or returns the job of that id. */
   private async createJob(ugj: UserGenerationJob, jobId: string): Promise<JobView> {
     const { count, seed, chunkSize, locale } = ugj.spec;
-    let created = true;
-    try {
-      await createJob(this.deps.jobs, { count, seed, chunkSize, locale }, new Date(), jobId);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      created = false; // another attempt made it first: use that one
-    }
-    const doc = await this.deps.jobs.findById(jobId);
-    if (!doc) throw new Error(`job ${jobId} vanished right after it was created`);
-    const view = toJobView(doc);
+    const { job, created } = await startJob(
+      { jobs: this.deps.jobs, publisher: this.deps.publisher, onProgress: this.deps.announce },
+      { count, seed, chunkSize, locale },
+      { id: jobId, maxCount: this.deps.maxCount, origin: { kind: 'UserGenerationJob', namespace: ugj.metadata.namespace ?? '', name: ugj.metadata.name, uid: ugj.metadata.uid, scope: this.deps.scope } },
+    );
     this.deps.afterJobCreated?.();
-    this.deps.publisher.schedule(jobId);
-    this.deps.announce(view);
-    if (created) await this.event(ugj, 'Normal', 'JobCreated', `platform job ${jobId} for ${count} users (${view.chunksTotal} chunks)`);
-    return view;
+    if (created) await this.event(ugj, 'Normal', 'JobCreated', `platform job ${jobId} for ${count} users (${job.chunksTotal} chunks)`);
+    return job;
+  }
+
+  /**
+   * A deletion never waits for MongoDB: the finalizer goes now, with a Warning Event, and a job still
+   * at work is cancelled once MongoDB is back (cancelJobsOfDeletedResources, the leader's sweep).
+   */
+  private async releaseWithoutDatabase(ugj: UserGenerationJob, jobId: string, err: Error): Promise<void> {
+    const finalizers = ugj.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return;
+    await this.deps.kube.setFinalizers(ugj, finalizers.filter((f) => f !== FINALIZER));
+    this.deps.logger.warn({ resource: `${ugj.metadata.namespace}/${ugj.metadata.name}`, jobId, err: err.message }, 'deleted without reaching MongoDB; its job is cancelled when MongoDB is back');
+    await this.event(ugj, 'Warning', 'CancelDeferred', `MongoDB unreachable (${err.name}): the resource goes now; platform job ${jobId}, if still at work, is cancelled once MongoDB is back`);
   }
 
   private async cancel(ugj: UserGenerationJob, jobId: string, reason: 'Suspended' | 'Deleted', job: JobView | null): Promise<JobView | null> {
@@ -115,7 +132,7 @@ export class UserGenerationJobReconciler {
 
   private async event(ugj: UserGenerationJob, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     try {
-      await this.deps.kube.recordEvent(ugj, type, reason, message, this.deps.identity);
+      await this.deps.kube.recordEvent(eventTargetOf(ugj), type, reason, message, this.deps.identity);
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error)?.message ?? err, reason }, 'could not record an Event');
     }

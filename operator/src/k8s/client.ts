@@ -1,8 +1,16 @@
 import { userGenerationJobStatusSchema } from '@userforge/contracts';
 import { API_VERSION, RESOURCE, type UserGenerationJob, type UserGenerationJobStatus } from '../api/v1alpha1/user-generation-job.types';
-import { KubeRest, loadKubeConnection, type WatchEvent } from './rest';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { KubeApiError, KubeRest, type Stream } from './rest';
 
-export type { WatchEvent };
+/** One event of a watch stream. */
+export interface WatchEvent {
+  type: string;
+  object: Record<string, unknown>;
+}
+
+/** Items per page of a LIST: a large namespace is read in pages, never one unbounded answer. */
+export const LIST_PAGE_SIZE = 500;
 
 const STATUS_FIELDS = Object.keys(userGenerationJobStatusSchema.shape);
 
@@ -22,6 +30,30 @@ export function statusOf(err: unknown): number {
   return typeof code === 'number' ? code : 0;
 }
 
+/** The object an Event is about. */
+export interface EventTarget {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  uid?: string;
+}
+
+/** A UserGenerationJob as the object of an Event. */
+export const eventTargetOf = (ugj: UserGenerationJob): EventTarget => ({
+  apiVersion: API_VERSION,
+  kind: ugj.kind,
+  name: ugj.metadata.name,
+  namespace: ugj.metadata.namespace,
+  uid: ugj.metadata.uid,
+});
+
+/** Events this replica recorded and may count up, at most this many (the oldest forgotten first). */
+const EVENT_SERIES_KEPT = 1000;
+
+/** Two Events are one series when they say the same thing about the same object. */
+export const eventKey = (t: EventTarget, type: string, reason: string, message: string) => JSON.stringify([t.namespace, t.kind, t.name, t.uid ?? '', type, reason, message]);
+
 /** A coordination.k8s.io/v1 Lease, as much of it as leader election uses. */
 export interface Lease {
   apiVersion?: string;
@@ -34,6 +66,21 @@ export interface Lease {
 export const microTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 const MERGE_PATCH = 'application/merge-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
+
+/**
+ * A JSON patch from the finalizers the cache shows to `finalizers`, applied only to the same object
+ * (uid) with the same list. An object without finalizers has no list to test, so its resource
+ * version is tested instead.
+ */
+export function finalizerPatch(ugj: Pick<UserGenerationJob, 'metadata'>, finalizers: string[]): object[] {
+  const current = ugj.metadata.finalizers ?? [];
+  const ops: object[] = [{ op: 'test', path: '/metadata/uid', value: ugj.metadata.uid }];
+  if (current.length > 0) ops.push({ op: 'test', path: '/metadata/finalizers', value: current });
+  else ops.push({ op: 'test', path: '/metadata/resourceVersion', value: ugj.metadata.resourceVersion });
+  ops.push(finalizers.length > 0 ? { op: current.length > 0 ? 'replace' : 'add', path: '/metadata/finalizers', value: finalizers } : { op: 'remove', path: '/metadata/finalizers' });
+  return ops;
+}
 
 /**
  * The operator's whole conversation with the Kubernetes API: UserGenerationJobs (list, watch, status,
@@ -42,9 +89,18 @@ const MERGE_PATCH = 'application/merge-patch+json';
  */
 export class KubeClient {
   private readonly rest: KubeRest;
+  /** The Events this replica recorded, by eventKey: their names and counts. */
+  private readonly series = new Map<string, { name: string; count: number }>();
 
-  constructor(kubeconfig: string | undefined, private readonly namespace: string | undefined) {
-    this.rest = new KubeRest(loadKubeConnection(kubeconfig));
+  constructor(
+    kubeconfig: KubeConfig,
+    private readonly namespace: string | undefined,
+    /** Told of every request's verb, status and duration (the operator's API-request metric). */
+    onResponse?: (verb: string, code: number, seconds: number) => void,
+    /** Only UserGenerationJobs matching this label selector are listed and watched (another operator has the rest). */
+    private readonly labelSelector?: string,
+  ) {
+    this.rest = new KubeRest(kubeconfig, onResponse);
   }
 
   private jobsPath(namespace = this.namespace, name?: string): string {
@@ -53,14 +109,31 @@ export class KubeClient {
     return name ? `${base}/${encodeURIComponent(name)}` : base;
   }
 
-  async listJobs(): Promise<{ items: UserGenerationJob[]; resourceVersion: string }> {
-    const list = await this.rest.request<{ items: UserGenerationJob[]; metadata: { resourceVersion: string } }>('GET', this.jobsPath());
-    return { items: list.items, resourceVersion: list.metadata.resourceVersion };
+  private selected = (): Record<string, string> => (this.labelSelector ? { labelSelector: this.labelSelector } : {});
+
+  /**
+   * Every UserGenerationJob, page by page (`limit`/`continue`: one consistent snapshot), and the
+   * resource version to watch from. `onPage` counts each request.
+   */
+  async listJobs(onPage: () => void = () => undefined, pageSize = LIST_PAGE_SIZE): Promise<{ items: UserGenerationJob[]; resourceVersion: string }> {
+    const items: UserGenerationJob[] = [];
+    let next = '';
+    for (;;) {
+      onPage();
+      const query = new URLSearchParams({ limit: String(pageSize), ...(next ? { continue: next } : {}), ...this.selected() });
+      const page = await this.rest.request<{ items: UserGenerationJob[]; metadata: { resourceVersion: string; continue?: string } }>('GET', `${this.jobsPath()}?${query}`);
+      items.push(...page.items);
+      if (!page.metadata.continue) return { items, resourceVersion: page.metadata.resourceVersion };
+      next = page.metadata.continue;
+    }
   }
 
-  /** Watches from a resource version until the server ends the watch or it fails; `done` resolves with the error, if any. */
-  watchJobs(resourceVersion: string, onEvent: (e: WatchEvent) => void, timeoutSeconds: number): { done: Promise<unknown>; abort(): void } {
-    return this.rest.watch(this.jobsPath(), { resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) }, onEvent);
+  /**
+   * Watches from a resource version, with bookmarks, until the server ends the watch (after
+   * `timeoutSeconds`) or it fails; each line of the stream goes to `onLine` undecoded.
+   */
+  watchJobs(resourceVersion: string, onLine: (line: string) => void, timeoutSeconds: number): Stream {
+    return this.rest.stream(this.jobsPath(), { watch: 'true', resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds), ...this.selected() }, onLine);
   }
 
   getJob(namespace: string, name: string): Promise<UserGenerationJob | null> {
@@ -73,15 +146,30 @@ export class KubeClient {
   }
 
   /**
-   * Sets the finalizer list. Not guarded by the resource version: the cached object is often one
-   * status write behind, and only this operator puts finalizers on its own resources.
+   * Sets the finalizer list, on condition that the object is still this one (uid) and its list is
+   * still the one the cache showed (a JSON patch `test`, not the resource version: the cached object
+   * is often one status write behind). A list changed meanwhile fails the write (the reconcile is
+   * retried from a fresher cache) instead of dropping someone else's finalizer.
    */
   async setFinalizers(ugj: UserGenerationJob, finalizers: string[]): Promise<void> {
-    await this.rest.request('PATCH', this.jobsPath(ugj.metadata.namespace, ugj.metadata.name), { metadata: { finalizers } }, MERGE_PATCH);
+    try {
+      await this.rest.request('PATCH', this.jobsPath(ugj.metadata.namespace, ugj.metadata.name), finalizerPatch(ugj, finalizers), JSON_PATCH);
+    } catch (err) {
+      // A failed `test` is the API server's 422 for this well-formed patch: the object changed, a conflict.
+      if (statusOf(err) === 422) throw new KubeApiError(409, `finalizers of ${ugj.metadata.namespace}/${ugj.metadata.name} changed meanwhile: ${(err as Error).message}`);
+      throw err;
+    }
   }
 
+  /** Deletes this object, never a same-named one created since (uid precondition: 409, taken as gone). */
   async deleteJob(ugj: UserGenerationJob): Promise<void> {
-    await this.orNullIfGone(this.rest.request('DELETE', this.jobsPath(ugj.metadata.namespace, ugj.metadata.name)));
+    try {
+      await this.orNullIfGone(
+        this.rest.request('DELETE', this.jobsPath(ugj.metadata.namespace, ugj.metadata.name), { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: ugj.metadata.uid } }),
+      );
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+    }
   }
 
   /** The answer, or null when the object does not exist (404); any other failure is thrown. */
@@ -96,22 +184,41 @@ export class KubeClient {
 
   private scalePath = (namespace: string, name: string) => `/apis/apps/v1/namespaces/${namespace}/deployments/${encodeURIComponent(name)}/scale`;
 
-  async readReplicas(namespace: string, name: string): Promise<number> {
-    return (await this.rest.request<{ spec?: { replicas?: number } }>('GET', this.scalePath(namespace, name))).spec?.replicas ?? 0;
+  /** The Deployment's replicas through its scale subresource, with the Deployment's uid (for Events about it). */
+  async readReplicas(namespace: string, name: string): Promise<{ replicas: number; uid?: string }> {
+    const scale = await this.rest.request<{ metadata?: { uid?: string }; spec?: { replicas?: number } }>('GET', this.scalePath(namespace, name));
+    return { replicas: scale.spec?.replicas ?? 0, uid: scale.metadata?.uid };
   }
 
   async scaleTo(namespace: string, name: string, replicas: number): Promise<void> {
     await this.rest.request('PATCH', this.scalePath(namespace, name), { spec: { replicas } }, MERGE_PATCH);
   }
 
-  async recordEvent(ugj: UserGenerationJob, type: 'Normal' | 'Warning', reason: string, message: string, instance: string): Promise<void> {
+  /**
+   * Records an Event about `target`. A repeat of one this replica recorded (same object, type,
+   * reason and message) updates that Event's count and lastTimestamp instead of adding another, as
+   * client-go's recorder does; one that has expired meanwhile (404) is recorded anew.
+   */
+  async recordEvent(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string, instance: string): Promise<void> {
     const now = new Date().toISOString();
-    const { name, namespace, uid } = ugj.metadata;
-    await this.rest.request('POST', `/api/v1/namespaces/${namespace}/events`, {
+    const key = eventKey(target, type, reason, message);
+    const seen = this.series.get(key);
+    if (seen) {
+      try {
+        await this.rest.request('PATCH', `/api/v1/namespaces/${target.namespace}/events/${encodeURIComponent(seen.name)}`, { count: seen.count + 1, lastTimestamp: now }, MERGE_PATCH);
+        seen.count += 1;
+        return;
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+        this.series.delete(key);
+      }
+    }
+    const { name, namespace } = target;
+    const created = await this.rest.request<{ metadata: { name: string } }>('POST', `/api/v1/namespaces/${namespace}/events`, {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { generateName: `${name}.`, namespace },
-      involvedObject: { apiVersion: API_VERSION, kind: ugj.kind, name, namespace, uid },
+      involvedObject: target,
       type,
       reason,
       message,
@@ -122,20 +229,23 @@ export class KubeClient {
       reportingComponent: 'userforge.io/operator',
       reportingInstance: instance,
     });
+    this.series.set(key, { name: created.metadata.name, count: 1 });
+    if (this.series.size > EVENT_SERIES_KEPT) this.series.delete(this.series.keys().next().value!);
   }
 
   private leasePath = (namespace: string, name?: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases${name ? `/${encodeURIComponent(name)}` : ''}`;
 
-  readLease(namespace: string, name: string): Promise<Lease | null> {
-    return this.orNullIfGone(this.rest.request<Lease>('GET', this.leasePath(namespace, name)));
+  /** Lease calls carry their own timeout: each must fit inside the leader's renew deadline. */
+  readLease(namespace: string, name: string, timeoutMs?: number): Promise<Lease | null> {
+    return this.orNullIfGone(this.rest.request<Lease>('GET', this.leasePath(namespace, name), undefined, undefined, timeoutMs));
   }
 
-  createLease(namespace: string, body: Lease): Promise<Lease> {
-    return this.rest.request<Lease>('POST', this.leasePath(namespace), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...body });
+  createLease(namespace: string, body: Lease, timeoutMs?: number): Promise<Lease> {
+    return this.rest.request<Lease>('POST', this.leasePath(namespace), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...body }, undefined, timeoutMs);
   }
 
   /** Optimistic: fails with 409 when someone else changed the lease since it was read. */
-  replaceLease(namespace: string, body: Lease): Promise<Lease> {
-    return this.rest.request<Lease>('PUT', this.leasePath(namespace, body.metadata.name), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...body });
+  replaceLease(namespace: string, body: Lease, timeoutMs?: number): Promise<Lease> {
+    return this.rest.request<Lease>('PUT', this.leasePath(namespace, body.metadata.name), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...body }, undefined, timeoutMs);
   }
 }

@@ -6,6 +6,55 @@ import type { KubeClient, WatchEvent } from './client';
 /** A failed list or watch is retried after 0.5 s, 1 s, 2 s, … at most 30 s. */
 export const WATCH_BACKOFF = { minMs: 500, maxMs: 30_000 };
 
+/** How a watch ended. `ended`: the server closed it (its timeoutSeconds); every other kind is an error. */
+export type WatchEnd = 'ended' | 'idle_timeout' | 'gone' | 'malformed' | 'handler' | 'error';
+
+/**
+ * What to do after a watch ends: every error backs off; a 410 (history compacted), a line that is
+ * not an event or a handler that threw list afresh (the cache can no longer be trusted); an idle
+ * or failed watch resumes from the last resource version seen.
+ */
+export function afterWatch(end: WatchEnd): { relist: boolean; backoff: boolean } {
+  return { relist: end === 'gone' || end === 'malformed' || end === 'handler', backoff: end !== 'ended' };
+}
+
+/**
+ * A watch that has sent nothing (no event, no bookmark) for its timeoutSeconds plus a margin is
+ * presumed dead (a half-open connection never ends by itself): 10 % of the timeout, at least 5 s.
+ */
+export function watchIdleDeadlineMs(timeoutSeconds: number): number {
+  return (timeoutSeconds + Math.max(5, Math.ceil(timeoutSeconds / 10))) * 1000;
+}
+
+class WatchEndError extends Error {
+  constructor(
+    readonly end: WatchEnd,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One line of a watch stream as an event; anything else is `malformed`, an ERROR event is `gone` (410) or `error`. */
+export function decodeWatchLine(line: string): WatchEvent {
+  let event: Partial<WatchEvent>;
+  try {
+    event = JSON.parse(line) as Partial<WatchEvent>;
+  } catch {
+    throw new WatchEndError('malformed', `not JSON: ${line.slice(0, 80)}`);
+  }
+  if (typeof event?.type !== 'string' || typeof event.object !== 'object' || event.object === null) {
+    throw new WatchEndError('malformed', `not a watch event: ${line.slice(0, 80)}`);
+  }
+  if (event.type === 'ERROR') {
+    const status = event.object as { code?: number; message?: string };
+    throw new WatchEndError(status.code === 410 ? 'gone' : 'error', `ERROR event: ${status.code ?? '?'} ${status.message ?? ''}`.trim());
+  }
+  const metadata = event.object.metadata as { name?: unknown } | undefined;
+  if (event.type !== 'BOOKMARK' && typeof metadata?.name !== 'string') throw new WatchEndError('malformed', `event without metadata.name: ${line.slice(0, 80)}`);
+  return event as WatchEvent;
+}
+
 /** The cached copy without `managedFields`: nothing here reads them, and they are most of an object's size. */
 function slim(ugj: UserGenerationJob): UserGenerationJob {
   const { managedFields: _unused, ...metadata } = ugj.metadata as UserGenerationJob['metadata'] & { managedFields?: unknown };
@@ -14,11 +63,19 @@ function slim(ugj: UserGenerationJob): UserGenerationJob {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+export interface InformerHooks {
+  /** Counts each request to the API server (`list` per page, `watch`). */
+  onRequest?: (kind: 'list' | 'watch') => void;
+  /** Counts each failed list or watch, by how it failed. */
+  onError?: (reason: WatchEnd | 'list') => void;
+}
+
 /**
- * List + watch of UserGenerationJobs into a cache, calling `onChange(key)` for every change. A watch
- * that ends is resumed from the last resource version; one that fails is retried with backoff (so a
- * stopped API server sees a request every few seconds, not a flood); `410 Gone` (the version is too
- * old) makes it list afresh. It never stops until `stop()`: no silently dead watch.
+ * List (paged) + watch of UserGenerationJobs into a cache, calling `onChange(key)` for every change.
+ * A watch the server ends is resumed from the last resource version; one that sends nothing past
+ * its idle deadline is aborted and resumed; every failure backs off and is logged and counted; a
+ * 410, an undecodable line or a failing handler lists afresh. It never stops until `stop()`, and a
+ * bad line never crashes the process: no silently dead watch.
  */
 export class Informer {
   readonly cache = new Map<string, UserGenerationJob>();
@@ -26,13 +83,13 @@ export class Informer {
   private stopped = false;
   private current: { abort(): void } | undefined;
   private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
   synced = false;
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: Pick<KubeClient, 'listJobs' | 'watchJobs'>,
     private readonly onChange: (key: string) => void,
     private readonly logger: Logger,
-    /** Counts each request to the API server (`list`, `watch`). */
-    private readonly onRequest: (kind: 'list' | 'watch') => void = () => undefined,
+    private readonly hooks: InformerHooks = {},
     private readonly watchTimeoutSeconds = 240,
   ) {}
 
@@ -43,37 +100,56 @@ export class Informer {
   async stop(): Promise<void> {
     this.stopped = true;
     this.current?.abort();
+    this.wake?.();
     await this.loop;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => (clearTimeout(timer), resolve());
+    });
   }
 
   private async run(): Promise<void> {
     let failures = 0;
     let mustList = true;
     while (!this.stopped) {
-      try {
-        if (mustList) {
+      if (mustList) {
+        try {
           await this.list();
           mustList = false;
+        } catch (err) {
+          failures += 1;
+          await this.failed('list', (err as Error)?.message ?? String(err), failures);
+          continue;
         }
-        const started = Date.now();
-        const { gone, error } = await this.watch();
-        if (gone) mustList = true;
-        if (error) throw error;
+      }
+      const started = Date.now();
+      const { end, message } = await this.watch();
+      if (this.stopped) return;
+      const next = afterWatch(end);
+      if (next.relist) mustList = true;
+      if (next.backoff) {
+        failures += 1;
+        await this.failed(end, message, failures);
+      } else {
         failures = 0;
         // A watch the server ends at once, again and again, must not become a busy loop.
         if (Date.now() - started < 1_000) await sleep(1_000);
-      } catch (err) {
-        failures += 1;
-        const delay = backoffMs(failures, WATCH_BACKOFF);
-        this.logger.warn({ err: (err as Error)?.message ?? err, failures, retryInMs: delay }, 'watch of UserGenerationJobs failed; retrying');
-        await sleep(delay);
       }
     }
   }
 
+  private async failed(reason: WatchEnd | 'list', message: string, failures: number): Promise<void> {
+    const delay = backoffMs(failures, WATCH_BACKOFF);
+    this.hooks.onError?.(reason);
+    this.logger.warn({ reason, err: message, failures, retryInMs: delay, resourceVersion: this.resourceVersion }, 'watch of UserGenerationJobs failed; retrying');
+    await this.pause(delay);
+  }
+
   private async list(): Promise<void> {
-    this.onRequest('list');
-    const { items, resourceVersion } = await this.client.listJobs();
+    const { items, resourceVersion } = await this.client.listJobs(() => this.hooks.onRequest?.('list'));
     const seen = new Set<string>();
     for (const item of items) {
       const key = keyOf(item);
@@ -91,34 +167,57 @@ export class Informer {
     this.synced = true;
   }
 
-  private async watch(): Promise<{ gone: boolean; error: unknown }> {
-    this.onRequest('watch');
-    let gone = false;
+  private apply(e: WatchEvent): void {
+    const metadata = (e.object.metadata ?? {}) as { resourceVersion?: string };
+    if (e.type === 'BOOKMARK') {
+      if (metadata.resourceVersion) this.resourceVersion = metadata.resourceVersion;
+      return;
+    }
+    const ugj = e.object as unknown as UserGenerationJob;
+    const key = keyOf(ugj);
+    if (e.type === 'DELETED') this.cache.delete(key);
+    else this.cache.set(key, slim(ugj));
+    try {
+      this.onChange(key);
+    } catch (err) {
+      throw new WatchEndError('handler', `handling ${e.type} ${key}: ${(err as Error)?.message ?? err}`);
+    }
+    // Only once handled: a re-watch never skips an event that was not.
+    if (metadata.resourceVersion) this.resourceVersion = metadata.resourceVersion;
+  }
+
+  private async watch(): Promise<{ end: WatchEnd; message: string }> {
+    this.hooks.onRequest?.('watch');
+    const idleMs = watchIdleDeadlineMs(this.watchTimeoutSeconds);
+    let idle = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        idle = true;
+        handle.abort();
+      }, idleMs);
+    };
     const handle = this.client.watchJobs(
       this.resourceVersion,
-      (e: WatchEvent) => {
-        const metadata = (e.object.metadata ?? {}) as { resourceVersion?: string };
-        if (e.type === 'ERROR') {
-          if ((e.object as { code?: number }).code === 410) gone = true;
-          return;
-        }
-        if (metadata.resourceVersion) this.resourceVersion = metadata.resourceVersion;
-        if (e.type === 'BOOKMARK') return;
-        const ugj = e.object as unknown as UserGenerationJob;
-        const key = keyOf(ugj);
-        if (e.type === 'DELETED') this.cache.delete(key);
-        else this.cache.set(key, slim(ugj));
-        this.onChange(key);
+      (line) => {
+        arm();
+        this.apply(decodeWatchLine(line));
       },
       this.watchTimeoutSeconds,
     );
     this.current = handle;
-    const error = await handle.done;
+    arm();
+    const result = await handle.done;
+    clearTimeout(timer);
     this.current = undefined;
-    if ((error as { code?: number } | null)?.code === 410 || /\b410\b|too old resource version/i.test(String((error as Error | null)?.message ?? ''))) {
-      return { gone: true, error: null };
-    }
-    return { gone, error: this.stopped ? null : error };
+    if (idle) return { end: 'idle_timeout', message: `nothing received for ${idleMs} ms (timeoutSeconds ${this.watchTimeoutSeconds} plus a margin)` };
+    if (result === null) return { end: 'ended', message: '' };
+    if (result instanceof WatchEndError) return { end: result.end, message: result.message };
+    const code = (result as { code?: number }).code;
+    const message = (result as Error)?.message ?? String(result);
+    if (code === 410 || /too old resource version/i.test(message)) return { end: 'gone', message };
+    return { end: 'error', message };
   }
 
   /** Resync: every cached key once more (level-based reconcile makes it harmless). */

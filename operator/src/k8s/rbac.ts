@@ -27,11 +27,11 @@ export interface OperatorRole {
 export const OPERATOR_CLUSTER_ROLE: OperatorRole = {
   about:
     'UserGenerationJobs can live in any namespace: watch them, write their status and finalizer, delete\n' +
-    'them when their TTL runs out, and record Events about them.',
+    'them when their TTL runs out, and record Events about them (a repeated one counted up: patch).',
   rules: [
     { apiGroups: [RESOURCE.group], resources: [RESOURCE.plural], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
     { apiGroups: [RESOURCE.group], resources: [`${RESOURCE.plural}/status`], verbs: ['patch'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   ],
 };
 

@@ -10,13 +10,24 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** When each key being processed was taken (ms since epoch). */
+  private readonly started = new Map<string, number>();
   private waiters: (() => void)[] = [];
   private shutDown = false;
 
   constructor(
     private readonly baseDelayMs = 200,
     private readonly maxDelayMs = 60_000,
+    /** Counts keys actually queued (not those merged into one already waiting) and failed keys re-added. */
+    private readonly hooks: { onAdd?: () => void; onRetry?: () => void } = {},
   ) {}
+
+  /** How long the key processed the longest so far has been at it (ms; 0 when none is). */
+  longestRunningMs(now = Date.now()): number {
+    let oldest = now;
+    for (const at of this.started.values()) oldest = Math.min(oldest, at);
+    return now - oldest;
+  }
 
   get depth(): number {
     return this.queue.length;
@@ -31,6 +42,7 @@ export class WorkQueue {
     if (this.queued.has(key)) return;
     this.queued.add(key);
     this.queue.push(key);
+    this.hooks.onAdd?.();
     this.waiters.shift()?.();
   }
 
@@ -50,6 +62,7 @@ export class WorkQueue {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
     const delay = Math.min(this.baseDelayMs * 2 ** (n - 1), this.maxDelayMs);
+    this.hooks.onRetry?.();
     this.addAfter(key, delay);
     return delay;
   }
@@ -67,11 +80,13 @@ export class WorkQueue {
     const key = this.queue.shift()!;
     this.queued.delete(key);
     this.processing.add(key);
+    this.started.set(key, Date.now());
     return key;
   }
 
   done(key: string): void {
     this.processing.delete(key);
+    this.started.delete(key);
     if (this.dirty.delete(key)) this.add(key);
   }
 

@@ -1,4 +1,4 @@
-import type { PlatformEvent } from '@userforge/contracts';
+import { isActiveState, type PlatformEvent } from '@userforge/contracts';
 import { createRedis, subscribeEvents, type Logger, type Redis, type Worker } from '@userforge/platform';
 
 /**
@@ -15,7 +15,7 @@ export function progressListener(redisUrl: string, onJob: (jobId: string, termin
       subscriber.on('error', () => undefined); // it reconnects by itself; the resync covers the gap
       subscriber.connect().catch(() => undefined);
       subscribeEvents<PlatformEvent>(subscriber, (event) => {
-        if (event.type === 'job') onJob(event.job.id, !['publishing', 'running'].includes(event.job.state));
+        if (event.type === 'job') onJob(event.job.id, !isActiveState(event.job.state));
       }).catch((err: unknown) => logger.warn({ err }, 'progress subscription failed; status follows the periodic resync'));
     },
     stop() {

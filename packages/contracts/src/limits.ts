@@ -6,6 +6,8 @@
 // ---- Jobs (`POST /v1/jobs`, `user.create.bulk.randomusers`) ------------------------------------
 
 export const MIN_CHUNK_SIZE = 100;
+/** Users per chunk when a job does not say; chosen with `npm run bench:generate -- --chunk-size N` (see docs/benchmarks.md): amortises per-chunk bookkeeping. */
+export const DEFAULT_CHUNK_SIZE = 10_000;
 export const MAX_CHUNK_SIZE = 100_000;
 export const MAX_CHUNKS_PER_JOB = 10_000;
 /** Users a job may have at most: the default, and the ceiling, of the API's MAX_JOB_COUNT setting. */

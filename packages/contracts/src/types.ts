@@ -12,3 +12,5 @@ export type JobState = (typeof JOB_STATES)[number];
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'cancelled', 'failed'];
 /** The states of a job still at work: every state that is not terminal. */
 export const ACTIVE_STATES: readonly JobState[] = JOB_STATES.filter((state) => !TERMINAL_STATES.includes(state));
+/** Whether a job in this state is still at work. */
+export const isActiveState = (state: JobState): boolean => ACTIVE_STATES.includes(state);

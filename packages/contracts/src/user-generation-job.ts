@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { MAX_CHUNK_SIZE, MAX_JOB_COUNT, MAX_SEED, MIN_CHUNK_SIZE } from './limits';
-import { LOCALES } from './locales';
+import { jobParametersShape } from './jobs';
+import { DEFAULT_CHUNK_SIZE, MAX_JOB_COUNT } from './limits';
+import { DEFAULT_LOCALE } from './locales';
 
 /**
  * The `UserGenerationJob` custom resource (userforge.io/v1alpha1): its spec and status, written once
  * here. The CRD's openAPIV3Schema (k8s/crds/) is generated from these schemas, and the operator reads
- * and writes through their types. Ranges and choices are those of `POST /v1/jobs`.
+ * and writes through their types. The job's parameters are those of `POST /v1/jobs` (jobParametersShape).
  */
 export const UGJ_GROUP = 'userforge.io';
 export const UGJ_VERSION = 'v1alpha1';
@@ -15,32 +16,43 @@ export const UGJ_PLURAL = 'usergenerationjobs';
 /** The most consumer pods a job may ask for: the chunk topic's default partition count caps useful ones. */
 export const MAX_PARALLELISM = 1000;
 
+const job = jobParametersShape(MAX_JOB_COUNT);
+
 export const userGenerationJobSpecSchema = z
   .object({
-    count: z.number().int().min(1).max(MAX_JOB_COUNT).describe('Users to generate (immutable).'),
-    seed: z.number().int().min(0).max(MAX_SEED).optional().describe('Seed of the generator; the same seed gives the same users (immutable).'),
-    chunkSize: z.number().int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE).optional().describe('Users per Kafka message (immutable).'),
-    locale: z.enum(LOCALES).optional().describe('Faker locale of the generated users (immutable).'),
+    count: job.count.describe('Users to generate (immutable; an operator refuses more than its MAX_JOB_COUNT).'),
+    seed: job.seed.describe('Seed of the generator; the same seed gives the same users (immutable).'),
+    chunkSize: job.chunkSize.default(DEFAULT_CHUNK_SIZE).describe('Users per Kafka message (immutable).'),
+    locale: job.locale.default(DEFAULT_LOCALE).describe('Faker locale of the generated users (immutable).'),
     parallelism: z
       .number()
       .int()
       .min(1)
       .max(MAX_PARALLELISM)
-      .optional()
+      .default(1)
       .describe('Consumer pods wanted while the job runs (at most the chunk topic partitions; default 1).'),
     suspend: z.boolean().optional().describe('true cancels the job.'),
     ttlSecondsAfterFinished: z.number().int().min(0).max(31_536_000).optional().describe('Delete this resource that long after the job finished.'),
   })
   .strict();
-export type UserGenerationJobSpec = z.infer<typeof userGenerationJobSpecSchema>;
+/** The spec as written (defaults are the API server's to fill in, from the CRD's schema). */
+export type UserGenerationJobSpec = z.input<typeof userGenerationJobSpecSchema>;
 
+/** The condition types this operator writes. The schema accepts any (metav1.Condition's rules): a newer operator's type never breaks an older CRD. */
 export const UGJ_CONDITION_TYPES = ['Accepted', 'Running', 'Succeeded', 'Failed', 'Cancelled'] as const;
 
 export const conditionSchema = z
   .object({
-    type: z.enum(UGJ_CONDITION_TYPES),
+    type: z
+      .string()
+      .max(316)
+      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/),
     status: z.enum(['True', 'False', 'Unknown']),
-    reason: z.string().max(1024),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/),
     message: z.string().max(32_768),
     lastTransitionTime: z.iso.datetime(),
     observedGeneration: z.number().int().min(0).optional(),

@@ -44,6 +44,11 @@ export class RetryLater extends Error {
 /** Driver errors that mean "cannot reach MongoDB or Kafka right now". */
 const UNAVAILABLE = /^(MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeoutError|KafkaJSBrokerNotFound)$/;
 
+/** Whether an error means a server (MongoDB, Kafka) cannot be reached right now, rather than a bug. */
+export function isUnavailable(err: unknown): boolean {
+  return err instanceof Error && UNAVAILABLE.test(err.name);
+}
+
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
@@ -63,7 +68,7 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     return { status: tagged.status, body: { error: { code, message } }, expected: true };
   }
   // A dependency that cannot be reached is the server's temporary problem, not a bug: 503, retry later.
-  if (err instanceof Error && UNAVAILABLE.test(err.name)) {
+  if (isUnavailable(err)) {
     return { status: 503, body: { error: { code: 'unavailable', message: 'a dependency (database or message broker) is unavailable; retry later' } }, expected: false };
   }
   return { status: 500, body: { error: { code: 'internal', message: 'internal server error' } }, expected: false };

@@ -62,7 +62,7 @@ describe('api config', () => {
 describe('api process with Redis unreachable', () => {
   it('still starts and serves, reports Redis in readiness, and keeps accepting jobs', async () => {
     const { KAFKA_BROKERS } = testEnv();
-    const { freePort } = await import('../../../scripts/stack/procs');
+    const { freePort } = await import('@userforge/devstack');
     const api = await start(
       loadApiConfig({
         MONGO_URL: testMongoUrl('api_no_redis'),

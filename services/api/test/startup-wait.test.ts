@@ -1,4 +1,4 @@
-import { freePort } from '../../../scripts/stack/procs';
+import { freePort } from '@userforge/devstack';
 import { loadApiConfig } from '../src/config';
 import { start } from '../src/main';
 import { probe as get, spawnApp, type AppProcess } from '../../../test/app-process';

@@ -1,7 +1,4 @@
-import { startIsolatedStack } from '../../../scripts/stack/isolated';
-import { isolatedSettings } from '../../../scripts/stack/isolated';
-import { serverDefs } from '../../../scripts/stack/servers';
-import { down, up } from '../../../scripts/stack/stack';
+import { startIsolatedStack, isolatedSettings, serverDefs, down, up } from '@userforge/devstack';
 import type { PaginatedData, UserView } from '@userforge/contracts';
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';

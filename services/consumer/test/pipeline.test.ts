@@ -14,8 +14,7 @@ import { loadConsumerConfig } from '../src/config';
 import { start as startConsumer, type RunningConsumer } from '../src/main';
 import { testEnv, testMongoUrl } from '../../../test/env';
 import { json, post, waitUntil } from '../../../test/http';
-import { tsxCommand } from '../../../scripts/stack/apps';
-import { REPO_ROOT } from '../../../scripts/stack/settings';
+import { tsxCommand, REPO_ROOT } from '@userforge/devstack';
 
 const MONGO_URL = testMongoUrl('pipeline');
 const GROUP = `pipeline-${randomUUID()}`;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { freePort } from '../../../scripts/stack/procs';
+import { freePort } from '@userforge/devstack';
 import { probe as get, spawnApp, type AppProcess } from '../../../test/app-process';
 import { testEnv, testMongoUrl } from '../../../test/env';
 import { waitUntil } from '../../../test/http';

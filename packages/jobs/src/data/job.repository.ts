@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
-import type { JobState } from '@userforge/contracts';
+import { ACTIVE_STATES, isActiveState, type JobState } from '@userforge/contracts';
 import { isDuplicateKey } from '@userforge/platform';
-import type { JobDocument } from '../domain/job-view';
+import type { JobDocument, JobOrigin } from '../domain/job-view';
 import { chunkKey, usersInDoneChunks } from '../domain/plan';
 
 /**
@@ -101,8 +101,14 @@ export class JobRepository {
 
   /** Jobs still publishing or running (outcome not yet written). */
   async findActive(limit = 50): Promise<JobDocument[]> {
-    const jobs = await this.jobs.find({ state: { $in: ['publishing', 'running'] } }).sort({ createdAt: -1 }).limit(limit).toArray();
-    return (await this.withProgress(jobs)).filter((j) => j.state === 'publishing' || j.state === 'running');
+    const jobs = await this.jobs.find({ state: { $in: [...ACTIVE_STATES] } }).sort({ createdAt: -1 }).limit(limit).toArray();
+    return (await this.withProgress(jobs)).filter((j) => isActiveState(j.state));
+  }
+
+  /** Jobs still at work that a resource of this kind asked for: the operator cancels those whose resource is gone. */
+  async activeOf(kind: JobOrigin['kind']): Promise<JobDocument[]> {
+    const jobs = await this.jobs.find({ state: { $in: [...ACTIVE_STATES] }, 'origin.kind': kind }).toArray();
+    return (await this.withProgress(jobs)).filter((j) => isActiveState(j.state));
   }
 
   /** The state that counts: the outcome if the job has ended, else the publisher's state. */

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { CreateJobRequest } from '@userforge/contracts';
 import { newObjectIdHex } from '@userforge/platform';
 import type { JobRepository } from '../data/job.repository';
-import type { JobDocument } from './job-view';
+import type { JobDocument, JobOrigin } from './job-view';
 import { planJob } from './plan';
 
 /**
@@ -16,6 +16,7 @@ export async function createJob(
   now: Date = new Date(),
   /** A caller-chosen id (24 hex), so a retried creation finds the job it made; a new one by default. */
   id: string = newObjectIdHex(),
+  origin?: JobOrigin,
 ): Promise<JobDocument> {
   const plan = planJob(request.count, request.chunkSize);
   const seqBase = await jobs.reserveSequence(plan.count);
@@ -37,6 +38,7 @@ export async function createJob(
     updatedAt: now,
     error: null,
     lease: null,
+    ...(origin ? { origin } : {}),
   };
   await jobs.insert(job);
   return job;

@@ -21,6 +21,18 @@ export interface JobDocument {
   error: string | null;
   /** Which API instance publishes the job's chunks, until when (so a crashed publisher is resumed). */
   lease: { owner: string; until: Date } | null;
+  /** The resource that asked for the job, when one did (the operator's UserGenerationJobs). */
+  origin?: JobOrigin;
+}
+
+/** A Kubernetes resource a job was made for: while the job runs, it lives only as long as the resource. */
+export interface JobOrigin {
+  kind: 'UserGenerationJob';
+  namespace: string;
+  name: string;
+  uid: string;
+  /** Which operator made it: the namespace and label selector it watches (see operatorScope). */
+  scope: string;
 }
 
 export function toJobView(job: JobDocument, now: Date = new Date()): JobView {

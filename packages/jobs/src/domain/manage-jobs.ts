@@ -1,8 +1,8 @@
-import { isObjectIdHex, type CreateJobRequest, type JobView, type PaginatedData } from '@userforge/contracts';
-import { AppError } from '@userforge/platform';
+import { isObjectIdHex, MAX_JOB_COUNT, type CreateJobRequest, type JobView, type PaginatedData } from '@userforge/contracts';
+import { AppError, isDuplicateKey } from '@userforge/platform';
 import type { JobRepository } from '../data/job.repository';
 import { createJob } from './create-job';
-import { toJobView } from './job-view';
+import { toJobView, type JobOrigin } from './job-view';
 
 export interface JobDeps {
   jobs: JobRepository;
@@ -15,12 +15,43 @@ function assertJobId(id: string): void {
   if (!isObjectIdHex(id)) throw AppError.badRequest(`job id must be 24 hexadecimal characters, got "${id.slice(0, 40)}"`, undefined, 'invalid_id');
 }
 
-export async function startJob(deps: JobDeps, request: CreateJobRequest): Promise<JobView> {
-  const job = await createJob(deps.jobs, request);
+export interface StartJobOptions {
+  /** The job's id, chosen by the caller (the operator's comes from the resource's uid): starting again finds the same job. */
+  id?: string;
+  /** The most users this process accepts in a job (its MAX_JOB_COUNT setting). */
+  maxCount?: number;
+  /** The resource the job is made for (see JobRepository.activeOf). */
+  origin?: JobOrigin;
+}
+
+export interface StartedJob {
+  job: JobView;
+  /** False when a job with this id already existed: it is returned, and its publishing resumed. */
+  created: boolean;
+}
+
+/**
+ * Starts a job: the one use case behind `POST /v1/jobs`, the original generate route and the
+ * operator's reconcile. Create-or-return by id: a retried start (a crashed reconcile, a second
+ * operator) gets the job the first one made, never a second one.
+ */
+export async function startJob(deps: JobDeps, request: CreateJobRequest, opts: StartJobOptions = {}): Promise<StartedJob> {
+  const maxCount = opts.maxCount ?? MAX_JOB_COUNT;
+  if (request.count > maxCount) throw AppError.badRequest(`count must be at most ${maxCount}`, undefined, 'count_above_limit');
+  let job;
+  let created = true;
+  try {
+    job = await createJob(deps.jobs, request, new Date(), opts.id, opts.origin);
+  } catch (err) {
+    if (!opts.id || !isDuplicateKey(err)) throw err;
+    created = false;
+    job = await deps.jobs.findById(opts.id);
+    if (!job) throw new Error(`job ${opts.id} was started by someone else and then vanished`);
+  }
   const view = toJobView(job);
   deps.onProgress(view);
   deps.publisher.schedule(job._id);
-  return view;
+  return { job: view, created };
 }
 
 export async function getJob(deps: Pick<JobDeps, 'jobs'>, id: string): Promise<JobView> {

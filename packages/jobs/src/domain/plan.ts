@@ -1,7 +1,6 @@
-import { MAX_CHUNKS_PER_JOB, MAX_JOB_COUNT, type GenerateChunk, type Locale } from '@userforge/contracts';
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNKS_PER_JOB, MAX_JOB_COUNT, type GenerateChunk, type Locale } from '@userforge/contracts';
 
-/** Chosen with `npm run bench:generate -- --chunk-size N` (see docs/benchmarks.md): amortises per-chunk bookkeeping. */
-export const DEFAULT_CHUNK_SIZE = 10_000;
+export { DEFAULT_CHUNK_SIZE };
 
 export interface JobPlan {
   count: number;

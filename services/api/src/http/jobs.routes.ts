@@ -32,7 +32,7 @@ export function jobsRoutes({ jobs: deps, maxCount, guard }: JobsRouteDeps): Rout
       responses: { 202: jobAccepted },
       errors: [503],
       handle: async ({ body }) => {
-        const job = await startJob(deps, body);
+        const { job } = await startJob(deps, body, { maxCount });
         return { status: 202, body: job, headers: { Location: `/v1/jobs/${job.id}` } };
       },
     }),

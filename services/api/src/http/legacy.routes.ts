@@ -40,7 +40,7 @@ export function legacyRoutes(deps: LegacyRouteDeps): RouteSpec[] {
       responses: { 202: { ...jobAccepted, headers: method === 'get' ? ['Location' as const, 'Deprecation' as const, 'Link' as const] : jobAccepted.headers } },
       errors: [503],
       handle: async ({ params }) => {
-        const job = await startJob(deps.jobs.jobs, { count: params.count });
+        const { job } = await startJob(deps.jobs.jobs, { count: params.count }, { maxCount: deps.jobs.maxCount });
         return { status: 202, body: job, headers: { Location: `/v1/jobs/${job.id}`, ...(method === 'get' ? DEPRECATED : {}) } };
       },
     });
