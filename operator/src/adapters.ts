@@ -6,28 +6,25 @@ import type { OperatorConfig } from './config';
 import { KubeClient } from './k8s/client';
 import { loadKubeConfig } from './k8s/rest';
 
-export interface OperatorAdapters {
+/** The platform's servers, once reached: what the leader needs to make, publish and cancel jobs. */
+export interface ServerAdapters {
   db: Db;
   redis: Redis;
   chunks: ChunkProducer;
   jobs: JobRepository;
-  kube: KubeClient;
+}
+
+/** The Kubernetes API client. A kubeconfig it cannot use fails the start at once, with its reason. */
+export function connectKube(config: OperatorConfig, onKubeResponse?: (verb: string, code: number, seconds: number) => void): KubeClient {
+  return new KubeClient(loadKubeConfig(config.KUBECONFIG), config.WATCH_NAMESPACE, onKubeResponse, config.LABEL_SELECTOR);
 }
 
 /**
  * Connects MongoDB and Kafka (each waited for however long it takes; topics made sure of, the chunk
- * producer), Redis (not waited for: it only carries progress events) and the Kubernetes API, each
- * registered for teardown.
+ * producer) and Redis (not waited for: it only carries progress events), each registered for
+ * teardown. The operator runs this in the background: it leads and watches without its servers.
  */
-export async function connectAdapters(
-  config: OperatorConfig,
-  logger: Logger,
-  teardown: Teardown,
-  wait: StartupWait = {},
-  onKubeResponse?: (verb: string, code: number, seconds: number) => void,
-): Promise<OperatorAdapters> {
-  // First: a kubeconfig it cannot use fails the start at once, with its reason, before any server is waited for.
-  const kube = new KubeClient(loadKubeConfig(config.KUBECONFIG), config.WATCH_NAMESPACE, onKubeResponse, config.LABEL_SELECTOR);
+export async function connectServers(config: OperatorConfig, logger: Logger, teardown: Teardown, wait: StartupWait = {}): Promise<ServerAdapters> {
   const mongo = await waitFor('mongo', () => connectMongoClient(config.MONGO_URL, { appName: 'userforge-operator' }), { logger, ...wait, discard: (c) => c.close() });
   teardown.add('mongo', () => mongo.close());
   const redis = await connectRedis(config.REDIS_URL, logger, { signal: teardown.signal });
@@ -38,5 +35,5 @@ export async function connectAdapters(
   teardown.add('kafka producer', () => chunks.disconnect());
   const jobs = new JobRepository(mongo.db);
   await jobs.ensureIndexes();
-  return { db: mongo.db, redis, chunks, jobs, kube };
+  return { db: mongo.db, redis, chunks, jobs };
 }

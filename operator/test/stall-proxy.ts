@@ -7,8 +7,8 @@ import yaml from 'js-yaml';
 /**
  * A TCP proxy of the test's own between a client and the API server. `stall()` freezes it the way a
  * half-open network does: open connections stop passing bytes (nothing is closed, nothing is sent)
- * and new ones are accepted and left unanswered. `resume()` drops the frozen connections and
- * relays again.
+ * and new ones are accepted and left unanswered; `freezeOpen()` freezes only those open now.
+ * `resume()` drops the frozen connections and relays again.
  */
 export class StallProxy {
   private stalled = false;
@@ -30,6 +30,18 @@ export class StallProxy {
 
   stall(): void {
     this.stalled = true;
+    for (const socket of this.live) {
+      socket.unpipe();
+      socket.pause();
+      this.frozen.add(socket);
+    }
+  }
+
+  /**
+   * Freezes only the connections open now (a watch whose connection went half-open), while new ones
+   * are relayed as usual: the client notices only by a deadline of its own.
+   */
+  freezeOpen(): void {
     for (const socket of this.live) {
       socket.unpipe();
       socket.pause();

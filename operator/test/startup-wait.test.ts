@@ -3,7 +3,8 @@ import { probe } from '../../test/app-process';
 import { testEnv, testKube, testMongoUrl } from '../../test/env';
 import { waitUntil } from '../../test/http';
 import { TcpGate, hostPort } from '../../test/tcp-gate';
-import { createNamespace, installCrd, startOperator, type OperatorProcess } from '@userforge/devstack';
+import { aUgj, apply, createNamespace, getUgj, installCrd, kubectl, mustOk, startOperator, type OperatorProcess } from '@userforge/devstack';
+import { FINALIZER } from '../src/api/v1alpha1/user-generation-job.types';
 
 jest.setTimeout(300_000);
 
@@ -63,5 +64,44 @@ describe('operator waiting for MongoDB at start (real FerretDB behind a test-con
     await op.kill('SIGTERM');
     expect(op.proc.exitCode).toBe(0);
     expect(logged(op, 'stopped')).toBe(true);
+  });
+
+  it('started while Kafka is down: leads, watches and lets a deleted resource go; Ready once Kafka answers, without a restart', async () => {
+    const { REDIS_URL, KAFKA_BROKERS } = testEnv();
+    const kafkaPort = await freePort();
+    const name = 'operator-without-kafka';
+    op = await startOperator(
+      {
+        MONGO_URL: testMongoUrl(name),
+        REDIS_URL,
+        KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+        KUBECONFIG: kube.kubeconfig,
+        WATCH_NAMESPACE: ns,
+        CONSUMER_NAMESPACE: ns,
+        LEASE_NAMESPACE: ns,
+        LEASE_NAME: name,
+      },
+      name,
+    );
+    const pid = op.proc.pid;
+    await waitUntil(async () => logged(op!, 'waiting for kafka'), (seen) => seen || op!.proc.exitCode !== null, 120_000, 300);
+    expect(await readyz(op)).toEqual({ status: 503, body: { status: 'unavailable', checks: { mongo: 'ok', kafka: expect.stringMatching(/^down: waiting: /) } } });
+
+    // A resource the operator had finalized before it restarted into the outage: its deletion must not wedge.
+    const held = aUgj(ns, 'held', { count: 1_000 }) as ReturnType<typeof aUgj> & { metadata: { finalizers?: string[] } };
+    held.metadata.finalizers = [FINALIZER];
+    mustOk(apply(kube, held));
+    mustOk(kubectl(kube, ['delete', 'ugj', 'held', '-n', ns, '--timeout=60s']));
+    expect(getUgj(kube, ns, 'held')).toBeNull();
+    const warned = mustOk(kubectl(kube, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=held,type=Warning', '-o', 'jsonpath={.items[*].reason}']));
+    expect(warned.split(' ')).toContain('CancelDeferred');
+    expect(await readyz(op)).toMatchObject({ status: 503 });
+
+    gate = await TcpGate.open(kafkaPort, hostPort(KAFKA_BROKERS.split(',')[0]!), 'forward');
+    const ready = await waitUntil(() => readyz(op!), (r) => r.status === 200 || op!.proc.exitCode !== null, 180_000, 500);
+    expect(ready).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(op.proc.pid).toBe(pid);
+    expect(op.proc.exitCode).toBeNull();
+    expect(logged(op, 'servers reached')).toBe(true);
   });
 });

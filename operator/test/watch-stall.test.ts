@@ -4,10 +4,11 @@ import { waitUntil } from '../../test/http';
 import { KubeClient } from '../src/k8s/client';
 import { Informer, watchIdleDeadlineMs, type WatchEnd } from '../src/k8s/informer';
 import { loadKubeConfig } from '../src/k8s/rest';
-import { aUgj, apply, createNamespace, installCrd, mustOk } from '@userforge/devstack';
+import { aUgj, apply, createNamespace, getUgj, installCrd, mustOk, startOperator, type OperatorProcess } from '@userforge/devstack';
+import { testEnv, testMongoUrl } from '../../test/env';
 import { apiServerOf, kubeconfigVia, StallProxy } from './stall-proxy';
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 /**
  * The informer the operator runs, through the client it ships, behind a TCP proxy of the test's own
@@ -94,5 +95,52 @@ it('counts a handler that throws, lists afresh after a backoff, and keeps runnin
     expect(second.cache.has(`${ns}/handled-twice`)).toBe(true);
   } finally {
     await second.stop();
+  }
+});
+
+it('the operator itself: its watch frozen for 60 s (new connections pass), it re-watches by its deadline and a resource applied meanwhile runs', async () => {
+  const { REDIS_URL, KAFKA_BROKERS } = testEnv();
+  const WATCH_TIMEOUT = 30;
+  const frozenFor = 60_000;
+  const name = 'operator-watch-freeze';
+  const frozen = await StallProxy.open(apiServerOf(kube.kubeconfig));
+  let op: OperatorProcess | undefined;
+  try {
+    op = await startOperator(
+      {
+        MONGO_URL: testMongoUrl(name),
+        REDIS_URL,
+        KAFKA_BROKERS,
+        KUBECONFIG: kubeconfigVia(kube.kubeconfig, frozen.port),
+        WATCH_NAMESPACE: ns,
+        CONSUMER_NAMESPACE: ns,
+        LEASE_NAMESPACE: ns,
+        LEASE_NAME: name,
+        WATCH_TIMEOUT_SECONDS: String(WATCH_TIMEOUT),
+      },
+      name,
+    );
+    const metrics = async () => (await fetch(`http://127.0.0.1:${op!.metricsPort}/metrics`)).text();
+    const idleTimeouts = async () => Number(/watch_errors_total\{[^}]*reason="idle_timeout"[^}]*\} (\d+)/.exec(await metrics())?.[1] ?? 0);
+    // Leading and watching: a resource applied now gets its status.
+    mustOk(apply(kube, aUgj(ns, 'before-the-freeze', { count: 100 })));
+    await waitUntil(async () => getUgj(kube, ns, 'before-the-freeze')?.status?.jobId, Boolean, 120_000, 250);
+
+    frozen.freezeOpen();
+    const frozenAt = Date.now();
+    mustOk(apply(kube, aUgj(ns, 'during-the-freeze', { count: 100 })));
+    const deadline = watchIdleDeadlineMs(WATCH_TIMEOUT);
+    // Seen once the frozen watch was given up and a new one (on a new connection) listed or resumed.
+    const seen = await waitUntil(async () => getUgj(kube, ns, 'during-the-freeze')?.status?.jobId, Boolean, frozenFor, 250);
+    const seenAfter = Date.now() - frozenAt;
+    console.log(`watch frozen at 0 ms; the resource applied then has its job after ${seenAfter} ms (idle deadline ${deadline} ms)`);
+    expect(seen).toBeTruthy();
+    expect(seenAfter).toBeLessThanOrEqual(deadline + 10_000);
+    expect(seenAfter).toBeLessThan(frozenFor); // the freeze never ended by itself: the deadline did it
+    expect(await idleTimeouts()).toBeGreaterThanOrEqual(1);
+    expect(['Publishing', 'Running', 'Succeeded']).toContain(getUgj(kube, ns, 'during-the-freeze')!.status!.state);
+  } finally {
+    await op?.kill();
+    await frozen.close();
   }
 });

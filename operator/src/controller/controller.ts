@@ -1,4 +1,4 @@
-import type { Logger, Worker } from '@userforge/platform';
+import { isUnavailable, type Logger, type Worker } from '@userforge/platform';
 import { statusOf } from '../k8s/client';
 import type { WorkQueue } from '../k8s/work-queue';
 import type { OperatorMetrics } from '../metrics';
@@ -31,8 +31,11 @@ export function reconcileLoop(
         const delay = queue.addRateLimited(key);
         // A write whose precondition no longer held (the cache was behind): not a failure, look again.
         const conflict = statusOf(err) === 409;
-        metrics.reconciles.inc({ result: conflict ? 'conflict' : 'error' });
+        // MongoDB or Kafka out of reach: waiting for them, not a failure of this resource.
+        const unavailable = isUnavailable(err);
+        metrics.reconciles.inc({ result: conflict ? 'conflict' : unavailable ? 'unavailable' : 'error' });
         if (conflict) logger.debug({ key, err: (err as Error)?.message ?? err, retryInMs: delay }, 'reconcile met a newer object; retrying');
+        else if (unavailable) logger.info({ key, err: (err as Error)?.message ?? err, retryInMs: delay }, 'reconcile waits for the servers');
         else logger.warn({ key, err: (err as Error)?.message ?? err, retryInMs: delay }, 'reconcile failed');
       } finally {
         end();

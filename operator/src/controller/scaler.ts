@@ -7,7 +7,8 @@ export interface ScalerSettings {
   namespace: string;
   deployment: string;
   min: number;
-  partitions: number;
+  /** The chunk topic's partitions: more consumers than that would sit idle. */
+  partitions: () => number;
   everyMs: number;
 }
 
@@ -39,7 +40,7 @@ export function consumerScaler(
   let missingReported = false;
   const tick = async () => {
     const active = running(deps.cache.values());
-    const want = desiredReplicas(active, s.min, s.partitions);
+    const want = desiredReplicas(active, s.min, s.partitions());
     let have: number;
     let uid: string | undefined;
     try {

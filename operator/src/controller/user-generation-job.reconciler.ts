@@ -5,13 +5,20 @@ import { FINALIZER, jobIdFor, type UserGenerationJob } from '../api/v1alpha1/use
 import { eventTargetOf, type KubeClient } from '../k8s/client';
 import { decide, desiredStatus, sameStatus, type Action } from './desired';
 
+export interface JobStore {
+  jobs: JobRepository;
+  publisher: { schedule(jobId: string): void };
+}
+
 export interface ReconcilerDeps {
   /** The informer's cache: reconcile reads the object from it (level-based, no extra GET). */
   cache: Map<string, UserGenerationJob>;
   kube: Pick<KubeClient, 'patchStatus' | 'setFinalizers' | 'deleteJob' | 'recordEvent'>;
-  jobs: JobRepository;
-  /** Publishes a created job's chunks (the job publisher worker of packages/jobs). */
-  publisher: { schedule(jobId: string): void };
+  /**
+   * The job store and the publisher of a created job's chunks (the job publisher worker of
+   * packages/jobs); throws ServerUnavailable until MongoDB and Kafka were reached.
+   */
+  store(): JobStore;
   /** Tells every API instance's live stream about a job change. */
   announce(job: JobView): void;
   logger: Logger;
@@ -70,7 +77,7 @@ export class UserGenerationJobReconciler {
   }
 
   private async findJob(jobId: string): Promise<JobView | null> {
-    const doc = await this.deps.jobs.findById(jobId);
+    const doc = await this.deps.store().jobs.findById(jobId);
     return doc ? toJobView(doc) : null;
   }
 
@@ -97,7 +104,7 @@ export class UserGenerationJobReconciler {
   private async createJob(ugj: UserGenerationJob, jobId: string): Promise<JobView> {
     const { count, seed, chunkSize, locale } = ugj.spec;
     const { job, created } = await startJob(
-      { jobs: this.deps.jobs, publisher: this.deps.publisher, onProgress: this.deps.announce },
+      { ...this.deps.store(), onProgress: this.deps.announce },
       { count, seed, chunkSize, locale },
       { id: jobId, maxCount: this.deps.maxCount, origin: { kind: 'UserGenerationJob', namespace: ugj.metadata.namespace ?? '', name: ugj.metadata.name, uid: ugj.metadata.uid, scope: this.deps.scope } },
     );
@@ -120,7 +127,7 @@ export class UserGenerationJobReconciler {
 
   private async cancel(ugj: UserGenerationJob, jobId: string, reason: 'Suspended' | 'Deleted', job: JobView | null): Promise<JobView | null> {
     try {
-      const view = await cancelJob({ jobs: this.deps.jobs, publisher: this.deps.publisher, onProgress: this.deps.announce }, jobId);
+      const view = await cancelJob({ ...this.deps.store(), onProgress: this.deps.announce }, jobId);
       await this.event(ugj, 'Normal', 'JobCancelled', reason === 'Suspended' ? 'suspended: the job was cancelled' : 'deleted while running: the job was cancelled');
       return view;
     } catch (err) {

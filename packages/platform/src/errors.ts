@@ -41,8 +41,19 @@ export class RetryLater extends Error {
   }
 }
 
-/** Driver errors that mean "cannot reach MongoDB or Kafka right now". */
-const UNAVAILABLE = /^(MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeoutError|KafkaJSBrokerNotFound)$/;
+/**
+ * A server this process has not reached yet (it starts without waiting for them): unavailable, like
+ * a driver's connection error, so callers retry, or go on without it where they can.
+ */
+export class ServerUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServerUnavailable';
+  }
+}
+
+/** Errors that mean "cannot reach MongoDB or Kafka right now": the drivers' and ServerUnavailable. */
+const UNAVAILABLE = /^(ServerUnavailable|MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeoutError|KafkaJSBrokerNotFound)$/;
 
 /** Whether an error means a server (MongoDB, Kafka) cannot be reached right now, rather than a bug. */
 export function isUnavailable(err: unknown): boolean {
