@@ -119,12 +119,13 @@ async function pipeline() {
       }
     }
     const seconds = (Date.parse(job.finishedAt!) - started) / 1e3;
-    log(`pipeline: CPU seconds by role ${JSON.stringify(cpuSecondsByRole(cpuBefore, cpuSnapshot()))}`);
+    const cpu = cpuSecondsByRole(cpuBefore, cpuSnapshot());
+    log(`pipeline: CPU seconds by role ${JSON.stringify(cpu)}`);
     const rss = Math.max(...children.slice(1).map((c) => peakRssMb(c.pid!)));
     const jobDoc = await client.db().collection<{ _id: string; seqBase: number }>('jobs').findOne({ _id: job.id });
     const { duplicates, missing } = await auditJob(client.db(), job.id, jobDoc!.seqBase, USERS);
     log(`pipeline: ${USERS} users in ${seconds.toFixed(1)} s; duplicates ${duplicates}, missing ${missing}; consumer peak RSS ${rss.toFixed(0)} MB`);
-    return { seconds, usersPerSec: USERS / seconds, duplicates, missing, consumerPeakRssMb: rss, chunkSize: job.chunkSize };
+    return { seconds, usersPerSec: USERS / seconds, duplicates, missing, consumerPeakRssMb: rss, chunkSize: job.chunkSize, consumerCpuSeconds: cpu.consumer ?? 0 };
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await sleep(1_000);
@@ -159,11 +160,13 @@ async function ceiling(chunkSize: number) {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  log(`ceiling: CPU seconds by role ${JSON.stringify(cpuSecondsByRole(cpuBefore, cpuSnapshot()))}`);
+  const cpu = cpuSecondsByRole(cpuBefore, cpuSnapshot());
+  log(`ceiling: CPU seconds by role ${JSON.stringify(cpu)}`);
   await db.dropDatabase();
   await client.close();
   log(`ceiling: ${USERS} users in ${seconds.toFixed(1)} s`);
-  return USERS / seconds;
+  // The bench process only serialises and sends here (its users were generated before the snapshot).
+  return { usersPerSec: USERS / seconds, serialiseCpuSeconds: cpu.bench ?? 0 };
 }
 
 /** The original design, faithfully: one message, one consumer, Model.create() per 1,000 users. */
@@ -244,7 +247,7 @@ async function main() {
     console.log(JSON.stringify({ users: USERS, chunkSize: p.chunkSize, seconds: Number(p.seconds.toFixed(1)), usersPerSec: Math.round(p.usersPerSec), duplicates: p.duplicates, missing: p.missing, consumerPeakRssMb: Math.round(p.consumerPeakRssMb) }));
     return;
   }
-  const ceilingUsersPerSec = await ceiling(p.chunkSize);
+  const { usersPerSec: ceilingUsersPerSec, serialiseCpuSeconds } = await ceiling(p.chunkSize);
   const naiveUsersPerSec = values['skip-naive'] ? Number.NaN : await naive();
   const round = (x: number, d = 0) => Number(x.toFixed(d));
   console.log(
@@ -259,6 +262,8 @@ async function main() {
       duplicates: p.duplicates,
       missing: p.missing,
       consumerPeakRssMb: round(p.consumerPeakRssMb),
+      // The consumers' CPU in the pipeline over the driver's own serialisation of the same users.
+      consumerCpuRatio: round(p.consumerCpuSeconds / serialiseCpuSeconds, 2),
       generatorUsersPerSecPerCore: round(generatorUsersPerSecPerCore),
     }),
   );

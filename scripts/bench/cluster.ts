@@ -1,0 +1,223 @@
+/**
+ * Generation on Kubernetes against the local pipeline, in one run on one machine (root: kind runs on a
+ * Docker engine of its own):
+ *   (a) kind with the chart's own servers, deployed as a user does (`npm run skaffold -- run`, the dev
+ *       values), a UserGenerationJob of --users with parallelism 2, its users audited in the in-cluster
+ *       database (duplicates and holes), CPU seconds by pod and container from the kubelet;
+ *   (b) then, with the node idle, the local stack's pipeline (`bench:generate --pipeline-only`, 2
+ *       consumers) for the same number of users.
+ * Ends with one JSON line. Usage: npm run bench:cluster -- [--users 1000000] [--keep-cluster]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import yaml from 'js-yaml';
+import { MongoClient } from 'mongodb';
+import { REPO_ROOT, installedKubernetes, kindDown, kindKubeconfig, kindStatus, kindUp, loadKindSettings, portForward } from '@userforge/devstack';
+import { jobIdFor, type UserGenerationJob } from '../../operator/src/api/v1alpha1/user-generation-job.types';
+import { auditJob } from './audit-job';
+
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '1000000' },
+    parallelism: { type: 'string', default: '2' },
+    /** Leave the cluster (and the release) running at the end, for a look around. */
+    'keep-cluster': { type: 'boolean', default: false },
+  },
+});
+const USERS = Number(values.users);
+const PARALLELISM = Number(values.parallelism);
+for (const [k, v] of Object.entries({ USERS, PARALLELISM })) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k.toLowerCase()} must be a positive integer`);
+if (process.getuid?.() !== 0) throw new Error('bench:cluster runs kind on a Docker engine of its own, which needs root');
+
+const NS = 'userforge';
+const RELEASE = 'userforge';
+const NAME = `bench-${Date.now().toString(36)}`;
+const log = (m: string) => console.log(`[bench-cluster] ${m}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-bench-cluster-'));
+
+const k = loadKindSettings();
+const kubectlBin = () => {
+  const kube = installedKubernetes(k.stack);
+  if (!kube) throw new Error('kubectl is not built: `npm run kind:up` builds it');
+  return kube.bin('kubectl');
+};
+
+function kubectl(args: string[], input?: string): string {
+  const r = spawnSync(kubectlBin(), ['--kubeconfig', kindKubeconfig(k), ...args], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr || r.error}`);
+  return r.stdout;
+}
+const json = <T>(args: string[]) => JSON.parse(kubectl([...args, '-o', 'json'])) as T;
+
+/** An npm script as a user runs it; its output goes to a log file, and resolves with the output on exit 0. */
+function npmRun(script: string, args: string[], file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const out = fs.openSync(path.join(logDir, file), 'w');
+    const child = spawn('npm', ['run', '--silent', script, '--', ...args], { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
+    child.on('exit', (code) => {
+      fs.closeSync(out);
+      const output = fs.readFileSync(path.join(logDir, file), 'utf8');
+      if (code === 0) resolve(output);
+      else reject(new Error(`npm run ${script} exited ${code}; log: ${path.join(logDir, file)}\n${output.slice(-3000)}`));
+    });
+  });
+}
+
+interface Summary {
+  pods: { podRef: { name: string; namespace: string }; containers?: { name: string; cpu?: { usageCoreNanoSeconds?: number }; memory?: { rssBytes?: number; workingSetBytes?: number } }[] }[];
+}
+
+/**
+ * CPU of every container of the release, cumulative, from the kubelet's summary (the node's cgroups).
+ * Sampled through the run: a consumer scaled away at the end still counts with its last sample.
+ */
+class ContainerCpu {
+  private readonly last = new Map<string, number>();
+  private readonly peakRss = new Map<string, number>();
+  private readonly roles = new Map<string, string>();
+
+  constructor(private readonly node: string) {}
+
+  sample(): void {
+    const pods = json<{ items: { metadata: { name: string; labels?: Record<string, string> } }[] }>(['get', 'pods', '-n', NS]).items;
+    for (const p of pods) this.roles.set(p.metadata.name, p.metadata.labels?.['app.kubernetes.io/component'] ?? p.metadata.name);
+    const summary = JSON.parse(kubectl(['get', '--raw', `/api/v1/nodes/${this.node}/proxy/stats/summary`])) as Summary;
+    for (const pod of summary.pods.filter((p) => p.podRef.namespace === NS)) {
+      for (const c of pod.containers ?? []) {
+        const key = `${pod.podRef.name}/${c.name}`;
+        const cpu = c.cpu?.usageCoreNanoSeconds;
+        if (cpu !== undefined) this.last.set(key, cpu);
+        const rss = c.memory?.rssBytes ?? c.memory?.workingSetBytes;
+        if (rss !== undefined) this.peakRss.set(key, Math.max(this.peakRss.get(key) ?? 0, rss));
+      }
+    }
+  }
+
+  /** CPU seconds by role (`component/container`) since the baseline. */
+  byRole(baseline: Map<string, number>): Record<string, number> {
+    const totals: Record<string, number> = {};
+    for (const [key, cpu] of this.last) {
+      const [pod, container] = key.split('/') as [string, string];
+      const role = `${this.roles.get(pod) ?? pod}/${container}`;
+      totals[role] = (totals[role] ?? 0) + (cpu - (baseline.get(key) ?? 0)) / 1e9;
+    }
+    return Object.fromEntries(Object.entries(totals).filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]).map(([r, v]) => [r, Number(v.toFixed(1))]));
+  }
+
+  /** The counters as last sampled: a baseline for byRole (containers started later count from zero). */
+  snapshot(): Map<string, number> {
+    return new Map(this.last);
+  }
+
+  peakRssMb(component: string): number {
+    let peak = 0;
+    for (const [key, bytes] of this.peakRss) if (this.roles.get(key.split('/')[0]!) === component) peak = Math.max(peak, bytes);
+    return peak / 1024 / 1024;
+  }
+}
+
+async function cluster() {
+  const started = Date.now();
+  const wasRunning = kindStatus(k).cluster;
+  await kindUp(k, log);
+  log(`kind ready after ${Math.round((Date.now() - started) / 1000)} s; deploying with npm run skaffold -- run (dev values: the chart's own servers)`);
+  await npmRun('skaffold', ['run', '--status-check=true'], 'skaffold-run.log');
+  const node = json<{ items: { metadata: { name: string } }[] }>(['get', 'nodes']).items[0]!.metadata.name;
+  const cpu = new ContainerCpu(node);
+  try {
+    // Quiet before measuring: whatever the deploy started settles.
+    await sleep(10_000);
+    cpu.sample();
+    const baseline = cpu.snapshot();
+    const ugj = { apiVersion: 'userforge.io/v1alpha1', kind: 'UserGenerationJob', metadata: { name: NAME, namespace: NS }, spec: { count: USERS, parallelism: PARALLELISM } };
+    const applied = Date.now();
+    kubectl(['apply', '-f', '-'], yaml.dump(ugj));
+    log(`applied ${NAME}: ${USERS} users, parallelism ${PARALLELISM}`);
+    let applyToFirstUserMs: number | undefined;
+    let last: UserGenerationJob;
+    let lastLog = 0;
+    let lastSample = 0;
+    for (;;) {
+      last = json<UserGenerationJob>(['get', 'ugj', NAME, '-n', NS]);
+      const stored = last.status?.usersStored ?? 0;
+      if (applyToFirstUserMs === undefined && stored > 0) applyToFirstUserMs = Date.now() - applied;
+      const state = last.status?.state;
+      if (state === 'Failed' || state === 'Cancelled') throw new Error(`${NAME} ended ${state}: ${JSON.stringify(last.status)}`);
+      if (Date.now() - lastSample > 2_000) {
+        cpu.sample();
+        lastSample = Date.now();
+      }
+      if (state === 'Succeeded') break;
+      if (Date.now() - lastLog > 10_000) {
+        lastLog = Date.now();
+        log(`cluster: ${stored}/${USERS} users, ${last.status?.usersPerSec ?? 0} users/s`);
+      }
+      // Fast until the first user (that is what is measured), then slowly: polling takes CPU from the job.
+      await sleep(applyToFirstUserMs === undefined ? 200 : 2_000);
+    }
+    cpu.sample();
+    const byRole = cpu.byRole(baseline);
+    log(`cluster: CPU seconds by role ${JSON.stringify(byRole)}`);
+    const jobId = jobIdFor(last.metadata.uid);
+    const mongo = await portForward(kubectlBin(), kindKubeconfig(k), NS, `svc/${RELEASE}-dev-mongodb`, 27017);
+    const client = await MongoClient.connect(`mongodb://127.0.0.1:${mongo.port}/userforge?directConnection=true`);
+    try {
+      const job = await client.db().collection<{ _id: string; seqBase: number; finishedAt?: Date }>('jobs').findOne({ _id: jobId });
+      if (!job?.finishedAt) throw new Error(`platform job ${jobId} has no finishedAt`);
+      const seconds = (job.finishedAt.getTime() - applied) / 1e3;
+      const audit = await auditJob(client.db(), jobId, job.seqBase, USERS);
+      const consumerPeakRssMb = cpu.peakRssMb('consumer');
+      log(`cluster: ${USERS} users in ${seconds.toFixed(1)} s; duplicates ${audit.duplicates}, missing ${audit.missing}; consumer peak RSS ${consumerPeakRssMb.toFixed(0)} MB`);
+      kubectl(['delete', 'ugj', NAME, '-n', NS, '--wait=true']);
+      return { usersPerSec: USERS / seconds, ...audit, consumerPeakRssMb, applyToFirstUserMs: applyToFirstUserMs ?? Number.NaN, byRole };
+    } finally {
+      await client.close();
+      mongo.close();
+    }
+  } finally {
+    if (!values['keep-cluster'] && !wasRunning) await kindDown(k, log);
+  }
+}
+
+/** The local stack's pipeline, same users, by its own benchmark; the cluster stays idle meanwhile. */
+async function local() {
+  log('local: npm run stack:up, then bench:generate --pipeline-only with 2 consumers');
+  await npmRun('stack:up', [], 'stack-up.log');
+  const out = await npmRun('bench:generate', ['--users', String(USERS), '--consumers', '2', '--pipeline-only'], 'bench-generate.log');
+  const cpuLine = out.split('\n').find((l) => l.includes('pipeline: CPU seconds by role'));
+  if (cpuLine) log(`local: ${cpuLine.replace(/^\[bench\] pipeline: /, '')}`);
+  const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`bench:generate printed no JSON line; log in ${logDir}`);
+  return JSON.parse(line) as { usersPerSec: number; duplicates: number; missing: number };
+}
+
+async function main() {
+  const c = await cluster();
+  const l = await local();
+  if (l.duplicates !== 0 || l.missing !== 0) log(`local pipeline not exact: duplicates ${l.duplicates}, missing ${l.missing}`);
+  const round = (x: number, d = 0) => Number(x.toFixed(d));
+  console.log(
+    JSON.stringify({
+      users: USERS,
+      clusterUsersPerSec: round(c.usersPerSec),
+      localUsersPerSec: round(l.usersPerSec),
+      ratioToLocal: round(c.usersPerSec / l.usersPerSec, 2),
+      duplicates: c.duplicates,
+      missing: c.missing,
+      consumerPeakRssMb: round(c.consumerPeakRssMb),
+      applyToFirstUserMs: round(c.applyToFirstUserMs),
+    }),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
