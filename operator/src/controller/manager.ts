@@ -15,26 +15,33 @@ import { UserGenerationJobReconciler } from './user-generation-job.reconciler';
 
 /**
  * Everything the leader runs, made afresh each time this replica becomes the leader, as named workers: the informer feeding the work queue, the reconcile
- * loop, the job publisher, the consumer scaler, the progress listener and the periodic resync.
+ * loop, the job publisher, the consumer scaler and the informer of the Deployment it scales, the progress listener and the periodic resync.
  */
 export function leaderWorkers(config: OperatorConfig, io: OperatorAdapters, announce: (job: JobView) => void, metrics: OperatorMetrics, logger: Logger) {
   const queue = new WorkQueue(undefined, undefined, { onAdd: () => metrics.queueAdds.inc(), onRetry: () => metrics.queueRetries.inc() });
-  const informer = new Informer(
-    io.kube,
-    (key) => queue.add(key),
-    logger,
-    { onRequest: (kind) => metrics.kubeRequests.inc({ kind }), onError: (reason) => metrics.watchErrors.inc({ reason }) },
-    config.WATCH_TIMEOUT_SECONDS,
-  );
+  // Off when an external autoscaler owns the consumers' replicas (SCALE_CONSUMERS=false): no Deployment watched, no replicas written.
+  let scaler: ReturnType<typeof consumerScaler> | undefined;
+  const nudgeScaler = () => scaler?.nudge();
+  // Both watches count their requests and failures by resource (usergenerationjobs, deployments).
+  const hooksFor = (resource: string) => ({
+    onRequest: (kind: 'list' | 'watch') => metrics.kubeRequests.inc({ kind, resource }),
+    onError: (reason: string) => metrics.watchErrors.inc({ reason, resource }),
+    onSynced: nudgeScaler,
+  });
+  const ugjs = io.kube.jobs();
+  // Every change of a resource is reconciled, and may change how many consumers are wanted.
+  const informer = new Informer(ugjs, (key) => (queue.add(key), nudgeScaler()), logger, hooksFor(ugjs.resource), config.WATCH_TIMEOUT_SECONDS);
+  const consumers = config.SCALE_CONSUMERS ? io.kube.deployment(config.CONSUMER_NAMESPACE, config.CONSUMER_DEPLOYMENT) : undefined;
+  // The consumer Deployment, watched by name: a `kubectl scale`, or the Deployment created again, nudges the scaler.
+  const deployments = consumers ? new Informer(consumers, nudgeScaler, logger, hooksFor(consumers.resource), config.WATCH_TIMEOUT_SECONDS) : undefined;
   const identity = config.POD_NAME;
   const publisher = new JobPublisher({ jobs: io.jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress: announce, ownerPrefix: 'operator' });
   const afterJobCreated = config.FAULT_CRASH_AFTER_JOB_CREATED ? () => process.kill(process.pid, 'SIGKILL') : undefined;
   const reconciler = new UserGenerationJobReconciler({ cache: informer.cache, kube: io.kube, jobs: io.jobs, publisher, announce, logger, identity, maxCount: config.MAX_JOB_COUNT, scope: operatorScope(config.WATCH_NAMESPACE, config.LABEL_SELECTOR), afterJobCreated });
-  // Off when an external autoscaler owns the consumers' replicas (SCALE_CONSUMERS=false).
-  const scaler = config.SCALE_CONSUMERS
+  scaler = deployments
     ? consumerScaler(
-        { cache: informer.cache, kube: io.kube, logger, identity, onScaled: (n) => metrics.consumerReplicas.set(n) },
-        { namespace: config.CONSUMER_NAMESPACE, deployment: config.CONSUMER_DEPLOYMENT, min: config.MIN_CONSUMERS, partitions: io.chunks.partitions, everyMs: 2_000 },
+        { jobs: informer, deployments, kube: io.kube, logger, identity, onScaled: (n) => metrics.consumerReplicas.set(n) },
+        { namespace: config.CONSUMER_NAMESPACE, deployment: config.CONSUMER_DEPLOYMENT, min: config.MIN_CONSUMERS, partitions: io.chunks.partitions },
       )
     : undefined;
   // Which resource owns a job: job ids are derived from uids, remembered once per uid.
@@ -48,11 +55,21 @@ export function leaderWorkers(config: OperatorConfig, io: OperatorAdapters, anno
   };
   const workers: Worker[] = [
     { name: 'informer', start: () => informer.start(), stop: () => informer.stop() },
+    ...(deployments ? [{ name: 'consumer-deployment-informer', start: () => deployments.start(), stop: () => deployments.stop() }] : []),
     reconcileLoop(queue, reconciler, metrics, logger, config.RECONCILE_CONCURRENCY),
     publisher,
     ...(scaler ? [scaler] : []),
     progressListener(config.REDIS_URL, onProgress, logger),
-    periodicWorker('resync', config.RESYNC_SECONDS * 1000, async () => informer.keys().forEach((key) => queue.add(key)), logger),
+    // The safety net of level-based control: every resource reconciled again, the consumers' number looked at again (from the caches: no request).
+    periodicWorker(
+      'resync',
+      config.RESYNC_SECONDS * 1000,
+      async () => {
+        informer.keys().forEach((key) => queue.add(key));
+        nudgeScaler();
+      },
+      logger,
+    ),
     orphanSweep(
       { cache: informer.cache, synced: () => informer.synced, jobs: io.jobs, publisher, announce, logger, scope: operatorScope(config.WATCH_NAMESPACE, config.LABEL_SELECTOR), onCancelled: () => metrics.orphansCancelled.inc() },
       config.RESYNC_SECONDS * 1000,
