@@ -95,7 +95,7 @@ export async function start(config: OperatorConfig = loadOperatorConfig(), opts:
       logger,
       () => void (change = change.then(() => (metrics.leader.set(1), lead())).catch((err: unknown) => logger.error({ err }, 'leader session failed to start'))),
       () => void (change = change.then(() => (metrics.leader.set(0), follow()))),
-      () => metrics.kubeRequests.inc({ kind: 'lease' }),
+      () => metrics.kubeRequests.inc({ kind: 'lease', resource: 'leases' }),
     );
     teardown.add('leader lease', () => elector.stop()); // released last of the Kubernetes part: after the session stopped
     teardown.add('leader session', () => change.then(follow));

@@ -58,14 +58,14 @@ export function createOperatorMetrics(registry: Registry) {
     queueDepth: new Gauge({ name: `${p}queue_depth`, help: 'Keys waiting in the work queue.', registers: [registry] }),
     kubeRequests: new Counter({
       name: `${p}kube_requests_total`,
-      help: 'Requests to the Kubernetes API by the informer (list, watch) and the leader election (lease), answered or not.',
-      labelNames: ['kind'] as const,
+      help: 'Requests to the Kubernetes API by the informers (list, watch; resource: usergenerationjobs or deployments) and the leader election (lease), answered or not.',
+      labelNames: ['kind', 'resource'] as const,
       registers: [registry],
     }),
     watchErrors: new Counter({
       name: `${p}watch_errors_total`,
-      help: 'Failed lists and watches of UserGenerationJobs by reason (idle_timeout, gone, malformed, handler, error, list); each is retried with backoff.',
-      labelNames: ['reason'] as const,
+      help: 'Failed lists and watches by reason (idle_timeout, gone, malformed, handler, error, list) and resource (usergenerationjobs, deployments); each is retried with backoff.',
+      labelNames: ['reason', 'resource'] as const,
       registers: [registry],
     }),
     orphansCancelled: new Counter({

@@ -6,6 +6,8 @@ import { testEnv, testKube, testMongoUrl } from '../../test/env';
 import { waitUntil } from '../../test/http';
 import { TcpGate, hostPort } from '../../test/tcp-gate';
 import { jobIdFor } from '../src/api/v1alpha1/user-generation-job.types';
+import { KubeClient } from '../src/k8s/client';
+import { loadKubeConfig } from '../src/k8s/rest';
 import {
   aUgj,
   apply,
@@ -121,6 +123,65 @@ describe('UserGenerationJob operator (real API server)', () => {
     // Scaling is told once per change, on the Deployment (kubectl describe deployment shows it).
     const scaled = mustOk(kubectl(kube, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=Deployment,reason=Scaled', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']));
     expect(scaled.split('\n').filter((m) => /^scaled from (1 to 3|3 to 1)/.test(m)).sort()).toEqual([expect.stringMatching(/^scaled from 1 to 3/), expect.stringMatching(/^scaled from 3 to 1/)]);
+  });
+
+  it('watches the consumer Deployment: a `kubectl scale` to a wrong number is put back (to parallelism at work, to the minimum idle), a recreated one too; one Scaled Event per change', async () => {
+    // A namespace of its own: its Events are this test's alone.
+    const own = `${ns}-scale`;
+    createNamespace(kube, own);
+    try {
+      mustOk(apply(kube, consumerDeployment(own)));
+      const op = await operator('scale-watcher', { WATCH_NAMESPACE: own, CONSUMER_NAMESPACE: own, LEASE_NAMESPACE: own });
+      await waitUntil(() => op.metric('userforge_operator_leader'), (v) => v === 1, 30_000);
+      const replicas = () => replicasOf(kube, own);
+      const scaled = () =>
+        (JSON.parse(mustOk(kubectl(kube, ['get', 'events', '-n', own, '--field-selector', 'involvedObject.kind=Deployment,reason=Scaled', '-o', 'json']))) as { items: { message: string; count?: number }[] }).items.map(
+          (e) => `${e.message.split(':')[0]} ×${e.count ?? 1}`,
+        );
+      const told = (change: string) => waitUntil(async () => scaled(), (events) => events.some((e) => e.startsWith(change)), 60_000, 250);
+      const scaleByHand = (n: number) => mustOk(kubectl(kube, ['scale', 'deployment/userforge-consumer', `--replicas=${n}`, '-n', own]));
+
+      // A job at work (large enough to still be at it when cancelled below): scaled to its parallelism.
+      mustOk(apply(kube, aUgj(own, 'long', { count: 2_000_000, chunkSize: 10_000, parallelism: 3 })));
+      await told('scaled from 1 to 3');
+      expect(await waitUntil(async () => replicas(), (n) => n === 3, 60_000, 250)).toBe(3);
+      // Someone scales it by hand to a wrong number while the job is at work: put back to 3.
+      scaleByHand(5);
+      await told('scaled from 5 to 3');
+      expect(await waitUntil(async () => replicas(), (n) => n === 3, 60_000, 250)).toBe(3);
+
+      // No job at work: back to the minimum, and a wrong number put back to it.
+      mustOk(kubectl(kube, ['patch', 'ugj', 'long', '-n', own, '--type=merge', '-p', '{"spec":{"suspend":true}}']));
+      await told('scaled from 3 to 1');
+      expect(await waitUntil(async () => getUgj(kube, own, 'long')?.status?.state, (s) => s === 'Cancelled', 60_000, 250)).toBe('Cancelled');
+      scaleByHand(4);
+      await told('scaled from 4 to 1');
+      expect(await waitUntil(async () => replicas(), (n) => n === 1, 60_000, 250)).toBe(1);
+
+      // The Deployment deleted (said once, not an error) and created again with a wrong number: put back.
+      mustOk(kubectl(kube, ['delete', 'deployment', 'userforge-consumer', '-n', own]));
+      await waitUntil(async () => op.output(), (out) => out.includes('no consumer Deployment to scale'), 60_000, 250);
+      mustOk(apply(kube, consumerDeployment(own, 2)));
+      await told('scaled from 2 to 1');
+      expect(await waitUntil(async () => replicas(), (n) => n === 1, 60_000, 250)).toBe(1);
+
+      // Exactly one Event per change: none twice, none counted up.
+      expect(scaled().sort()).toEqual(['scaled from 1 to 3 ×1', 'scaled from 2 to 1 ×1', 'scaled from 3 to 1 ×1', 'scaled from 4 to 1 ×1', 'scaled from 5 to 3 ×1']);
+      expect(op.output().split('no consumer Deployment to scale')).toHaveLength(2);
+      expect(op.output()).not.toMatch(/scaling the consumers failed/);
+      // Both watches counted apart: the Deployment's is listed and watched like the resources'.
+      const metrics = await (await fetch(`http://127.0.0.1:${op.metricsPort}/metrics`)).text();
+      for (const resource of ['deployments', 'usergenerationjobs']) {
+        expect(metrics).toMatch(new RegExp(`^userforge_operator_kube_requests_total\\{(?=[^}]*kind="watch")(?=[^}]*resource="${resource}")[^}]*\\} [1-9]`, 'm'));
+      }
+      // The precondition the scaler patches with: a scale from a version that is not the Deployment's is refused (409), nothing written.
+      const stale = new KubeClient(loadKubeConfig(kube.kubeconfig), own).scaleTo(own, 'userforge-consumer', 7, '1');
+      await expect(stale).rejects.toMatchObject({ code: 409 });
+      expect(replicas()).toBe(1);
+      mustOk(kubectl(kube, ['delete', 'ugj', 'long', '-n', own, '--timeout=60s']));
+    } finally {
+      kubectl(kube, ['delete', 'namespace', own, '--wait=false']);
+    }
   });
 
   it('creates the job exactly once when killed right after creating it, before status was written', async () => {

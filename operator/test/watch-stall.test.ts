@@ -36,7 +36,7 @@ it('notices a stalled watch within its idle deadline and re-watches from the las
   const requests = { list: 0, watch: 0 };
   const errors: { reason: WatchEnd | 'list'; at: number }[] = [];
   informer = new Informer(
-    client,
+    client.jobs(),
     () => undefined,
     createLogger('watch-stall-test', 'warn'),
     { onRequest: (kind) => (requests[kind] += 1), onError: (reason) => errors.push({ reason, at: Date.now() }) },
@@ -75,7 +75,7 @@ it('counts a handler that throws, lists afresh after a backoff, and keeps runnin
   const errors: string[] = [];
   let failOnce = true;
   const second = new Informer(
-    client,
+    client.jobs(),
     (key) => {
       if (key === `${ns}/handled-twice` && failOnce) {
         failOnce = false;

@@ -17,14 +17,19 @@ them when their TTL runs out, and record Events about them (a repeated one count
 {{- end }}
 
 {{/*
-In its own namespace: scale the consumer Deployment (its scale subresource only, nothing else of
-it) and hold the leader Lease.
+In its own namespace: watch the consumer Deployment and scale it (its scale subresource only: no
+other write to it, no other Deployment), and hold the leader Lease.
 */}}
 {{- define "userforge.operatorNamespaceRules" -}}
+# A list or watch is limited to the name by its `fieldSelector=metadata.name=…`, which the operator sends.
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  resourceNames: [{{ include "userforge.componentName" (dict "ctx" . "component" "consumer") | quote }}]
+  verbs: ["list", "watch"]
 - apiGroups: ["apps"]
   resources: ["deployments/scale"]
   resourceNames: [{{ include "userforge.componentName" (dict "ctx" . "component" "consumer") | quote }}]
-  verbs: ["get", "patch"]
+  verbs: ["patch"]
 # `create` cannot be limited to a name (the object does not exist yet when it is checked).
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]

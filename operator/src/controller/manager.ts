@@ -17,19 +17,28 @@ import { UserGenerationJobReconciler, type JobStore } from './user-generation-jo
 /**
  * Everything the leader runs, made afresh each time this replica becomes the leader, as named
  * workers. `workers` need only the Kubernetes API (the informer feeding the work queue, the reconcile
- * loop, the consumer scaler, the progress listener, the periodic resync): a leader whose servers are
- * out of reach still watches, and lets deleted resources go. `withServers` gives the rest once MongoDB
- * and Kafka were reached (the job publisher, the orphan sweep) and wakes every resource.
+ * loop, the consumer scaler and the informer of the Deployment it scales, the progress listener, the
+ * periodic resync): a leader whose servers are out of reach still watches, and lets deleted
+ * resources go. `withServers` gives the rest once MongoDB and Kafka were reached (the job publisher,
+ * the orphan sweep) and wakes every resource.
  */
 export function leaderWorkers(config: OperatorConfig, kube: KubeClient, announce: (job: JobView) => void, metrics: OperatorMetrics, logger: Logger) {
   const queue = new WorkQueue(undefined, undefined, { onAdd: () => metrics.queueAdds.inc(), onRetry: () => metrics.queueRetries.inc() });
-  const informer = new Informer(
-    kube,
-    (key) => queue.add(key),
-    logger,
-    { onRequest: (kind) => metrics.kubeRequests.inc({ kind }), onError: (reason) => metrics.watchErrors.inc({ reason }) },
-    config.WATCH_TIMEOUT_SECONDS,
-  );
+  // Off when an external autoscaler owns the consumers' replicas (SCALE_CONSUMERS=false): no Deployment watched, no replicas written.
+  let scaler: ReturnType<typeof consumerScaler> | undefined;
+  const nudgeScaler = () => scaler?.nudge();
+  // Both watches count their requests and failures by resource (usergenerationjobs, deployments).
+  const hooksFor = (resource: string) => ({
+    onRequest: (kind: 'list' | 'watch') => metrics.kubeRequests.inc({ kind, resource }),
+    onError: (reason: string) => metrics.watchErrors.inc({ reason, resource }),
+    onSynced: nudgeScaler,
+  });
+  const ugjs = kube.jobs();
+  // Every change of a resource is reconciled, and may change how many consumers are wanted.
+  const informer = new Informer(ugjs, (key) => (queue.add(key), nudgeScaler()), logger, hooksFor(ugjs.resource), config.WATCH_TIMEOUT_SECONDS);
+  const consumers = config.SCALE_CONSUMERS ? kube.deployment(config.CONSUMER_NAMESPACE, config.CONSUMER_DEPLOYMENT) : undefined;
+  // The consumer Deployment, watched by name: a `kubectl scale`, or the Deployment created again, nudges the scaler.
+  const deployments = consumers ? new Informer(consumers, nudgeScaler, logger, hooksFor(consumers.resource), config.WATCH_TIMEOUT_SECONDS) : undefined;
   const identity = config.POD_NAME;
   const scope = operatorScope(config.WATCH_NAMESPACE, config.LABEL_SELECTOR);
   let store: (JobStore & { partitions: number }) | undefined;
@@ -39,12 +48,11 @@ export function leaderWorkers(config: OperatorConfig, kube: KubeClient, announce
   };
   const afterJobCreated = config.FAULT_CRASH_AFTER_JOB_CREATED ? () => process.kill(process.pid, 'SIGKILL') : undefined;
   const reconciler = new UserGenerationJobReconciler({ cache: informer.cache, kube, store: storeOrUnavailable, announce, logger, identity, maxCount: config.MAX_JOB_COUNT, scope, afterJobCreated });
-  // Off when an external autoscaler owns the consumers' replicas (SCALE_CONSUMERS=false).
-  const scaler = config.SCALE_CONSUMERS
+  scaler = deployments
     ? consumerScaler(
-        { cache: informer.cache, kube, logger, identity, onScaled: (n) => metrics.consumerReplicas.set(n) },
+        { jobs: informer, deployments, kube, logger, identity, onScaled: (n) => metrics.consumerReplicas.set(n) },
         // The chunk topic's partitions once Kafka said how many; the configured number until then.
-        { namespace: config.CONSUMER_NAMESPACE, deployment: config.CONSUMER_DEPLOYMENT, min: config.MIN_CONSUMERS, partitions: () => store?.partitions ?? config.KAFKA_PARTITIONS, everyMs: 2_000 },
+        { namespace: config.CONSUMER_NAMESPACE, deployment: config.CONSUMER_DEPLOYMENT, min: config.MIN_CONSUMERS, partitions: () => store?.partitions ?? config.KAFKA_PARTITIONS },
       )
     : undefined;
   // Which resource owns a job: job ids are derived from uids, remembered once per uid.
@@ -58,10 +66,20 @@ export function leaderWorkers(config: OperatorConfig, kube: KubeClient, announce
   };
   const workers: Worker[] = [
     { name: 'informer', start: () => informer.start(), stop: () => informer.stop() },
+    ...(deployments ? [{ name: 'consumer-deployment-informer', start: () => deployments.start(), stop: () => deployments.stop() }] : []),
     reconcileLoop(queue, reconciler, metrics, logger, config.RECONCILE_CONCURRENCY),
     ...(scaler ? [scaler] : []),
     progressListener(config.REDIS_URL, onProgress, logger),
-    periodicWorker('resync', config.RESYNC_SECONDS * 1000, async () => informer.keys().forEach((key) => queue.add(key)), logger),
+    // The safety net of level-based control: every resource reconciled again, the consumers' number looked at again (from the caches: no request).
+    periodicWorker(
+      'resync',
+      config.RESYNC_SECONDS * 1000,
+      async () => {
+        informer.keys().forEach((key) => queue.add(key));
+        nudgeScaler();
+      },
+      logger,
+    ),
   ];
   const withServers = (io: ServerAdapters): Worker[] => {
     const publisher = new JobPublisher({ jobs: io.jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress: announce, ownerPrefix: 'operator' });

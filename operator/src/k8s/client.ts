@@ -3,6 +3,8 @@ import { API_VERSION, RESOURCE, type UserGenerationJob, type UserGenerationJobSt
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { KubeApiError, KubeRest, type Stream } from './rest';
 
+export type { Stream } from './rest';
+
 /** One event of a watch stream. */
 export interface WatchEvent {
   type: string;
@@ -11,6 +13,27 @@ export interface WatchEvent {
 
 /** Items per page of a LIST: a large namespace is read in pages, never one unbounded answer. */
 export const LIST_PAGE_SIZE = 500;
+
+/** What every listed and watched object has. */
+export interface KubeObject {
+  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string; deletionTimestamp?: string };
+}
+
+/** An apps/v1 Deployment, as much of it as the consumer scaler reads. */
+export interface Deployment extends KubeObject {
+  spec?: { replicas?: number };
+}
+
+/**
+ * One kind of object to list and watch (an Informer's source): `resource` names it in logs and
+ * metrics; `list` reads every object page by page (`onPage` counts each request) and the resource
+ * version to watch from; `watch` streams each line of a watch from that version, undecoded.
+ */
+export interface ListWatch<T extends KubeObject> {
+  resource: string;
+  list(onPage?: () => void): Promise<{ items: T[]; resourceVersion: string }>;
+  watch(resourceVersion: string, onLine: (line: string) => void, timeoutSeconds: number): Stream;
+}
 
 const STATUS_FIELDS = Object.keys(userGenerationJobStatusSchema.shape);
 
@@ -84,7 +107,7 @@ export function finalizerPatch(ugj: Pick<UserGenerationJob, 'metadata'>, finaliz
 
 /**
  * The operator's whole conversation with the Kubernetes API: UserGenerationJobs (list, watch, status,
- * finalizers, delete), the consumer Deployment's scale, Events and its Lease. Exactly the verbs
+ * finalizers, delete), the consumer Deployment (list and watch by name, its scale), Events and its Lease. Exactly the verbs
  * k8s/rbac/ grants.
  */
 export class KubeClient {
@@ -112,16 +135,16 @@ export class KubeClient {
   private selected = (): Record<string, string> => (this.labelSelector ? { labelSelector: this.labelSelector } : {});
 
   /**
-   * Every UserGenerationJob, page by page (`limit`/`continue`: one consistent snapshot), and the
-   * resource version to watch from. `onPage` counts each request.
+   * Every object at `apiPath` matching `query`, page by page (`limit`/`continue`: one consistent
+   * snapshot), and the resource version to watch from. `onPage` counts each request.
    */
-  async listJobs(onPage: () => void = () => undefined, pageSize = LIST_PAGE_SIZE): Promise<{ items: UserGenerationJob[]; resourceVersion: string }> {
-    const items: UserGenerationJob[] = [];
+  private async listAll<T>(apiPath: string, query: Record<string, string>, onPage: () => void, pageSize: number): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
     let next = '';
     for (;;) {
       onPage();
-      const query = new URLSearchParams({ limit: String(pageSize), ...(next ? { continue: next } : {}), ...this.selected() });
-      const page = await this.rest.request<{ items: UserGenerationJob[]; metadata: { resourceVersion: string; continue?: string } }>('GET', `${this.jobsPath()}?${query}`);
+      const params = new URLSearchParams({ limit: String(pageSize), ...(next ? { continue: next } : {}), ...query });
+      const page = await this.rest.request<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>('GET', `${apiPath}?${params}`);
       items.push(...page.items);
       if (!page.metadata.continue) return { items, resourceVersion: page.metadata.resourceVersion };
       next = page.metadata.continue;
@@ -129,11 +152,44 @@ export class KubeClient {
   }
 
   /**
-   * Watches from a resource version, with bookmarks, until the server ends the watch (after
-   * `timeoutSeconds`) or it fails; each line of the stream goes to `onLine` undecoded.
+   * Watches `apiPath` from a resource version, with bookmarks, until the server ends the watch
+   * (after `timeoutSeconds`) or it fails; each line of the stream goes to `onLine` undecoded.
    */
+  private watchAll(apiPath: string, query: Record<string, string>, resourceVersion: string, onLine: (line: string) => void, timeoutSeconds: number): Stream {
+    return this.rest.stream(apiPath, { watch: 'true', resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds), ...query }, onLine);
+  }
+
+  /** Every UserGenerationJob, page by page, and the resource version to watch from. `onPage` counts each request. */
+  listJobs(onPage: () => void = () => undefined, pageSize = LIST_PAGE_SIZE): Promise<{ items: UserGenerationJob[]; resourceVersion: string }> {
+    return this.listAll<UserGenerationJob>(this.jobsPath(), this.selected(), onPage, pageSize);
+  }
+
+  /** Watches UserGenerationJobs from a resource version (see watchAll). */
   watchJobs(resourceVersion: string, onLine: (line: string) => void, timeoutSeconds: number): Stream {
-    return this.rest.stream(this.jobsPath(), { watch: 'true', resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds), ...this.selected() }, onLine);
+    return this.watchAll(this.jobsPath(), this.selected(), resourceVersion, onLine, timeoutSeconds);
+  }
+
+  /** The UserGenerationJobs this operator reconciles (its namespace, its label selector), as an Informer's source. */
+  jobs(): ListWatch<UserGenerationJob> {
+    return {
+      resource: 'usergenerationjobs',
+      list: (onPage) => this.listJobs(onPage),
+      watch: (resourceVersion, onLine, timeoutSeconds) => this.watchJobs(resourceVersion, onLine, timeoutSeconds),
+    };
+  }
+
+  /**
+   * One Deployment, as an Informer's source: listed and watched by name (`fieldSelector=metadata.name`),
+   * which is what lets RBAC grant list and watch on that Deployment alone (resourceNames).
+   */
+  deployment(namespace: string, name: string): ListWatch<Deployment> {
+    const apiPath = `/apis/apps/v1/namespaces/${namespace}/deployments`;
+    const query = { fieldSelector: `metadata.name=${name}` };
+    return {
+      resource: 'deployments',
+      list: (onPage = () => undefined) => this.listAll<Deployment>(apiPath, query, onPage, LIST_PAGE_SIZE),
+      watch: (resourceVersion, onLine, timeoutSeconds) => this.watchAll(apiPath, query, resourceVersion, onLine, timeoutSeconds),
+    };
   }
 
   getJob(namespace: string, name: string): Promise<UserGenerationJob | null> {
@@ -184,14 +240,16 @@ export class KubeClient {
 
   private scalePath = (namespace: string, name: string) => `/apis/apps/v1/namespaces/${namespace}/deployments/${encodeURIComponent(name)}/scale`;
 
-  /** The Deployment's replicas through its scale subresource, with the Deployment's uid (for Events about it). */
-  async readReplicas(namespace: string, name: string): Promise<{ replicas: number; uid?: string }> {
-    const scale = await this.rest.request<{ metadata?: { uid?: string }; spec?: { replicas?: number } }>('GET', this.scalePath(namespace, name));
-    return { replicas: scale.spec?.replicas ?? 0, uid: scale.metadata?.uid };
-  }
-
-  async scaleTo(namespace: string, name: string, replicas: number): Promise<void> {
-    await this.rest.request('PATCH', this.scalePath(namespace, name), { spec: { replicas } }, MERGE_PATCH);
+  /**
+   * Sets the Deployment's replicas through its scale subresource, on condition that the Deployment
+   * is still at `resourceVersion` (the version the caller decided from): a Deployment changed
+   * meanwhile fails with 409 instead of being scaled from a number nobody saw. Resolves with the
+   * Deployment's new resource version.
+   */
+  async scaleTo(namespace: string, name: string, replicas: number, resourceVersion?: string): Promise<string | undefined> {
+    const patch = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { replicas } };
+    const scale = await this.rest.request<{ metadata?: { resourceVersion?: string } }>('PATCH', this.scalePath(namespace, name), patch, MERGE_PATCH);
+    return scale.metadata?.resourceVersion;
   }
 
   /**

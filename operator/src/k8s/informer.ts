@@ -1,7 +1,6 @@
 import { backoffMs, type Logger } from '@userforge/platform';
 import type { UserGenerationJob } from '../api/v1alpha1/user-generation-job.types';
-import { keyOf } from '../api/v1alpha1/user-generation-job.types';
-import type { KubeClient, WatchEvent } from './client';
+import type { KubeObject, ListWatch, WatchEvent } from './client';
 
 /** A failed list or watch is retried after 0.5 s, 1 s, 2 s, … at most 30 s. */
 export const WATCH_BACKOFF = { minMs: 500, maxMs: 30_000 };
@@ -55,10 +54,13 @@ export function decodeWatchLine(line: string): WatchEvent {
   return event as WatchEvent;
 }
 
+/** `namespace/name` (just `name` for a cluster-scoped object): the cache's and the work queue's key. */
+export const cacheKeyOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+
 /** The cached copy without `managedFields`: nothing here reads them, and they are most of an object's size. */
-function slim(ugj: UserGenerationJob): UserGenerationJob {
-  const { managedFields: _unused, ...metadata } = ugj.metadata as UserGenerationJob['metadata'] & { managedFields?: unknown };
-  return { ...ugj, metadata };
+function slim<T extends KubeObject>(o: T): T {
+  const { managedFields: _unused, ...metadata } = o.metadata as T['metadata'] & { managedFields?: unknown };
+  return { ...o, metadata };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -68,17 +70,20 @@ export interface InformerHooks {
   onRequest?: (kind: 'list' | 'watch') => void;
   /** Counts each failed list or watch, by how it failed. */
   onError?: (reason: WatchEnd | 'list') => void;
+  /** After each complete list: the cache is whole (an empty list changes no key, yet says something). */
+  onSynced?: () => void;
 }
 
 /**
- * List (paged) + watch of UserGenerationJobs into a cache, calling `onChange(key)` for every change.
+ * List (paged) + watch of one kind of object (`source`: UserGenerationJobs, the consumer Deployment)
+ * into a cache keyed `namespace/name`, calling `onChange(key)` for every change.
  * A watch the server ends is resumed from the last resource version; one that sends nothing past
  * its idle deadline is aborted and resumed; every failure backs off and is logged and counted; a
  * 410, an undecodable line or a failing handler lists afresh. It never stops until `stop()`, and a
  * bad line never crashes the process: no silently dead watch.
  */
-export class Informer {
-  readonly cache = new Map<string, UserGenerationJob>();
+export class Informer<T extends KubeObject = UserGenerationJob> {
+  readonly cache = new Map<string, T>();
   private resourceVersion = '';
   private stopped = false;
   private current: { abort(): void } | undefined;
@@ -86,7 +91,7 @@ export class Informer {
   private wake: (() => void) | undefined;
   synced = false;
   constructor(
-    private readonly client: Pick<KubeClient, 'listJobs' | 'watchJobs'>,
+    private readonly source: ListWatch<T>,
     private readonly onChange: (key: string) => void,
     private readonly logger: Logger,
     private readonly hooks: InformerHooks = {},
@@ -144,15 +149,15 @@ export class Informer {
   private async failed(reason: WatchEnd | 'list', message: string, failures: number): Promise<void> {
     const delay = backoffMs(failures, WATCH_BACKOFF);
     this.hooks.onError?.(reason);
-    this.logger.warn({ reason, err: message, failures, retryInMs: delay, resourceVersion: this.resourceVersion }, 'watch of UserGenerationJobs failed; retrying');
+    this.logger.warn({ resource: this.source.resource, reason, err: message, failures, retryInMs: delay, resourceVersion: this.resourceVersion }, `watch of ${this.source.resource} failed; retrying`);
     await this.pause(delay);
   }
 
   private async list(): Promise<void> {
-    const { items, resourceVersion } = await this.client.listJobs(() => this.hooks.onRequest?.('list'));
+    const { items, resourceVersion } = await this.source.list(() => this.hooks.onRequest?.('list'));
     const seen = new Set<string>();
     for (const item of items) {
-      const key = keyOf(item);
+      const key = cacheKeyOf(item);
       seen.add(key);
       this.cache.set(key, slim(item));
       this.onChange(key);
@@ -165,6 +170,7 @@ export class Informer {
     }
     this.resourceVersion = resourceVersion;
     this.synced = true;
+    this.hooks.onSynced?.();
   }
 
   private apply(e: WatchEvent): void {
@@ -173,10 +179,10 @@ export class Informer {
       if (metadata.resourceVersion) this.resourceVersion = metadata.resourceVersion;
       return;
     }
-    const ugj = e.object as unknown as UserGenerationJob;
-    const key = keyOf(ugj);
+    const object = e.object as unknown as T;
+    const key = cacheKeyOf(object);
     if (e.type === 'DELETED') this.cache.delete(key);
-    else this.cache.set(key, slim(ugj));
+    else this.cache.set(key, slim(object));
     try {
       this.onChange(key);
     } catch (err) {
@@ -198,7 +204,7 @@ export class Informer {
         handle.abort();
       }, idleMs);
     };
-    const handle = this.client.watchJobs(
+    const handle = this.source.watch(
       this.resourceVersion,
       (line) => {
         arm();

@@ -38,10 +38,17 @@ export const OPERATOR_CLUSTER_ROLE: OperatorRole = {
 /** In the operator's own namespace (a Role). */
 export const OPERATOR_NAMESPACE_ROLE: OperatorRole = {
   about:
-    'In its own namespace: scale the consumer Deployment (its scale subresource only, nothing else of\n' +
-    'it) and hold the leader Lease.',
+    'In its own namespace: watch the consumer Deployment and scale it (its scale subresource only: no\n' +
+    'other write to it, no other Deployment), and hold the leader Lease.',
   rules: [
-    { apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: ['consumerDeployment'], verbs: ['get', 'patch'] },
+    {
+      apiGroups: ['apps'],
+      resources: ['deployments'],
+      resourceNames: ['consumerDeployment'],
+      verbs: ['list', 'watch'],
+      why: 'A list or watch is limited to the name by its `fieldSelector=metadata.name=…`, which the operator sends.',
+    },
+    { apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: ['consumerDeployment'], verbs: ['patch'] },
     {
       apiGroups: ['coordination.k8s.io'],
       resources: ['leases'],
