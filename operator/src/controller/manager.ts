@@ -27,7 +27,7 @@ export function leaderWorkers(config: OperatorConfig, io: OperatorAdapters, anno
     config.WATCH_TIMEOUT_SECONDS,
   );
   const identity = config.POD_NAME;
-  const publisher = new JobPublisher({ jobs: io.jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress: announce, ownerPrefix: 'operator' });
+  const publisher = new JobPublisher({ jobs: io.jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress: announce, ownerPrefix: 'operator', batchSize: config.PUBLISH_BATCH_SIZE });
   const afterJobCreated = config.FAULT_CRASH_AFTER_JOB_CREATED ? () => process.kill(process.pid, 'SIGKILL') : undefined;
   const reconciler = new UserGenerationJobReconciler({ cache: informer.cache, kube: io.kube, jobs: io.jobs, publisher, announce, logger, identity, maxCount: config.MAX_JOB_COUNT, scope: operatorScope(config.WATCH_NAMESPACE, config.LABEL_SELECTOR), afterJobCreated });
   // Off when an external autoscaler owns the consumers' replicas (SCALE_CONSUMERS=false).
