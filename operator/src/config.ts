@@ -31,6 +31,8 @@ export const operatorConfigShape = {
   /** Every resource is reconciled again this often, whatever the watch said. */
   RESYNC_SECONDS: env.int(30, 1, 3600),
   RECONCILE_CONCURRENCY: env.int(4, 1, 64),
+  /** Chunks the job publisher sends to Kafka per batch; a pause (spec.suspend) stops it between two batches. */
+  PUBLISH_BATCH_SIZE: env.int(500, 1, 10_000),
   /** The most users a UserGenerationJob may ask for, as the API's MAX_JOB_COUNT: a larger one is refused (Accepted=False). */
   MAX_JOB_COUNT: env.int(MAX_JOB_COUNT, 1, MAX_JOB_COUNT),
   /** Fault injection for the crash test: die (SIGKILL) right after creating a job, before its status is written. */

@@ -29,11 +29,52 @@ describe('decide and desiredStatus (pure)', () => {
     expect(d.requeueAfterMs).toBe(RUNNING_RESYNC_MS);
   });
 
-  it('suspend cancels a running job, and cancels before any job exists', () => {
-    expect(kinds(decide(aResource({ spec: { suspend: true }, meta: { finalizers: [FINALIZER] } }), aJob(), now))).toEqual(['cancelJob']);
+  it('suspend pauses a publishing job and unsuspend resumes it; a running job (every chunk published) runs on; nothing is made while suspended', () => {
+    const held = { finalizers: [FINALIZER] };
+    const publishing = aJob({ state: 'publishing', chunksPublished: 2 });
+    const paused = aJob({ state: 'paused', chunksPublished: 2 });
+    expect(kinds(decide(aResource({ spec: { suspend: true }, meta: held }), publishing, now))).toEqual(['pauseJob']);
+    expect(kinds(decide(aResource({ spec: { suspend: true }, meta: held }), paused, now))).toEqual([]);
+    expect(kinds(decide(aResource({ spec: { suspend: false }, meta: held }), paused, now))).toEqual(['resumeJob']);
+    expect(kinds(decide(aResource({ meta: held }), paused, now))).toEqual(['resumeJob']);
+    expect(kinds(decide(aResource({ meta: held }), publishing, now))).toEqual([]);
+    expect(kinds(decide(aResource({ spec: { suspend: true }, meta: held }), aJob(), now))).toEqual([]);
+    // Never cancelled by a suspend, and looked at again while paused (it is still at work).
+    expect(decide(aResource({ spec: { suspend: true }, meta: held }), paused, now).requeueAfterMs).toBe(RUNNING_RESYNC_MS);
     const suspended = aResource({ spec: { suspend: true } });
     expect(kinds(decide(suspended, null, now))).toEqual([]);
-    expect(desiredStatus(suspended, null, now).state).toBe('Cancelled');
+    const status = desiredStatus(suspended, null, now);
+    expect(status.state).toBe('Suspended');
+    expect(status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([['Suspended', 'True', 'Suspended']]);
+  });
+
+  it('paused: state Suspended, Suspended=True and Running=False; resumed: Suspended=False (Resumed) and Running=True; succeeded: nothing stale', () => {
+    const held = { finalizers: [FINALIZER] };
+    const whilePaused = desiredStatus(aResource({ spec: { suspend: true }, meta: held }), aJob({ state: 'paused', chunksPublished: 2 }), now);
+    expect(whilePaused.state).toBe('Suspended');
+    expect(whilePaused.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Accepted', 'True', 'JobCreated'],
+      ['Running', 'False', 'Suspended'],
+      ['Suspended', 'True', 'Suspended'],
+    ]);
+    const later = new Date(now.getTime() + 1_000);
+    const resumed = desiredStatus(aResource({ meta: held, status: whilePaused }), aJob({ state: 'publishing', chunksPublished: 3 }), later);
+    expect(resumed.state).toBe('Publishing');
+    expect(resumed.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Accepted', 'True', 'JobCreated'],
+      ['Running', 'True', 'Publishing'],
+      ['Suspended', 'False', 'Resumed'],
+    ]);
+    expect(resumed.conditions?.find((c) => c.type === 'Suspended')?.lastTransitionTime).toBe(later.toISOString());
+    const done = desiredStatus(aResource({ meta: held, status: resumed }), aJob({ state: 'succeeded', chunksDone: 5, usersStored: 50_000, progress: 1, finishedAt: later.toISOString() }), later);
+    expect(done.conditions?.filter((c) => c.status === 'True').map((c) => c.type)).toEqual(['Accepted', 'Succeeded']);
+    expect(done.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({ status: 'False', reason: 'Resumed' });
+    // Suspended once every chunk was published: nothing to pause, and the status says so.
+    const allPublished = desiredStatus(aResource({ spec: { suspend: true }, meta: held }), aJob(), now);
+    expect(allPublished.state).toBe('Running');
+    expect(allPublished.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({ status: 'False', reason: 'AllPublished' });
+    // Never suspended: no Suspended condition at all.
+    expect(desiredStatus(aResource({ meta: held }), aJob(), now).conditions?.map((c) => c.type)).toEqual(['Accepted', 'Running']);
   });
 
   it("a count above the operator's MAX_JOB_COUNT: no finalizer, no job, status Failed with Accepted=False saying why; at the limit it is accepted", () => {
@@ -55,22 +96,39 @@ describe('decide and desiredStatus (pure)', () => {
     expect(status.conditions?.filter((c) => c.status === 'True').map((c) => [c.type, c.reason])).toEqual([['Failed', 'JobLost']]);
   });
 
-  it('suspended before its job existed, then resumed: Cancelled turns False once the job runs, never beside Running=True', () => {
+  it('suspended before its job existed, then resumed: Suspended turns False, never beside Running=True, and Cancelled never shows', () => {
     const suspended = aResource({ spec: { suspend: true } });
     const whileSuspended = desiredStatus(suspended, null, now);
-    expect(whileSuspended.conditions?.find((c) => c.type === 'Cancelled')?.status).toBe('True');
-    const resumed = aResource({ meta: { finalizers: [FINALIZER] }, status: whileSuspended });
-    const conditions = desiredStatus(resumed, aJob(), now).conditions!;
+    expect(whileSuspended.conditions?.find((c) => c.type === 'Suspended')?.status).toBe('True');
+    const unsuspended = aResource({ status: whileSuspended });
+    expect(kinds(decide(unsuspended, null, now))).toEqual(['addFinalizer', 'createJob']);
+    const creating = desiredStatus(unsuspended, null, now);
+    expect(creating.state).toBe('Pending');
+    expect(creating.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Suspended', 'False', 'Resumed'],
+      ['Accepted', 'Unknown', 'Creating'],
+    ]);
+    const conditions = desiredStatus(aResource({ meta: { finalizers: [FINALIZER] }, status: creating }), aJob(), now).conditions!;
     expect(conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
-      ['Cancelled', 'False', 'Resumed'],
+      ['Suspended', 'False', 'Resumed'],
       ['Accepted', 'True', 'JobCreated'],
       ['Running', 'True', 'Generating'],
     ]);
   });
 
-  it('deleting a resource whose job runs cancels the job, then lets the resource go; a finished job is left alone', () => {
+  it('a Cancelled=True written by an earlier operator for a suspend turns False (suspended is not cancelled)', () => {
+    const legacy = setConditions(undefined, [{ type: 'Cancelled', status: 'True', reason: 'Suspended', message: 'suspended before a job was created' }], 1, now);
+    const stillSuspended = desiredStatus(aResource({ spec: { suspend: true }, status: { state: 'Cancelled', conditions: legacy } }), null, now);
+    expect(stillSuspended.state).toBe('Suspended');
+    expect(stillSuspended.conditions?.filter((c) => c.status === 'True').map((c) => c.type)).toEqual(['Suspended']);
+    const running = desiredStatus(aResource({ meta: { finalizers: [FINALIZER] }, status: { state: 'Cancelled', conditions: legacy } }), aJob(), now);
+    expect(running.conditions?.find((c) => c.type === 'Cancelled')).toMatchObject({ status: 'False', reason: 'Resumed' });
+  });
+
+  it('deleting a resource whose job runs (or is paused) cancels the job, then lets the resource go; a finished job is left alone', () => {
     const deleting = { meta: { finalizers: [FINALIZER], deletionTimestamp: now.toISOString() } };
     expect(kinds(decide(aResource(deleting), aJob(), now))).toEqual(['cancelJob', 'removeFinalizer']);
+    expect(kinds(decide(aResource({ ...deleting, spec: { suspend: true } }), aJob({ state: 'paused' }), now))).toEqual(['cancelJob', 'removeFinalizer']);
     expect(kinds(decide(aResource(deleting), aJob({ state: 'succeeded', finishedAt: now.toISOString() }), now))).toEqual(['removeFinalizer']);
     expect(kinds(decide(aResource({ meta: { deletionTimestamp: now.toISOString() } }), aJob(), now))).toEqual([]);
   });

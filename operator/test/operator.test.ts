@@ -60,6 +60,18 @@ async function operator(name: string, extra: Record<string, string> = {}) {
 }
 
 const stateOf = (name: string) => getUgj(kube, ns, name)?.status?.state;
+const conditionOf = (name: string, type: string) => getUgj(kube, ns, name)?.status?.conditions?.find((c) => c.type === type);
+const eventsOf = (name: string) => mustOk(kubectl(kube, ['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={.items[*].reason}'])).split(' ');
+
+/** The platform job's publishing, as its publisher records it. */
+async function publishingOf(jobId: string): Promise<{ chunksPublished: number; chunksTotal: number; lease: unknown } | null> {
+  const client = await MongoClient.connect(MONGO_URL);
+  try {
+    return await client.db().collection<{ _id: string; chunksPublished: number; chunksTotal: number; lease: unknown }>('jobs').findOne({ _id: jobId }, { projection: { chunksPublished: 1, chunksTotal: 1, lease: 1 } });
+  } finally {
+    await client.close();
+  }
+}
 const waitForState = (name: string, state: string, timeoutMs = 180_000) => waitUntil(async () => stateOf(name), (s) => s === state, timeoutMs, 250);
 
 beforeAll(async () => {
@@ -215,19 +227,45 @@ describe('UserGenerationJob operator (real API server)', () => {
     expect(await usersOfJob(MONGO_URL, jobIdFor(uid))).toEqual({ users: 40_000, emails: 40_000, ids: 40_000 });
   });
 
-  it('cancels the job on suspend: true, and when a running resource is deleted', async () => {
-    await operator('canceller');
-    mustOk(apply(kube, aUgj(ns, 'suspended', { count: 2_000_000, chunkSize: 10_000 })));
+  it('suspend: true pauses publishing and releases the consumers, suspend: false resumes it to exactly N users with nothing stale; deleting a running resource cancels its job', async () => {
+    // One chunk per Kafka batch: publishing this job's 1,000 chunks lasts long enough to suspend it halfway.
+    await operator('suspender', { PUBLISH_BATCH_SIZE: '1' });
     mustOk(apply(kube, aUgj(ns, 'deleted', { count: 2_000_000, chunkSize: 10_000 })));
-    await waitForState('suspended', 'Running', 60_000);
     await waitForState('deleted', 'Running', 60_000);
     const deletedJob = jobIdFor(getUgj(kube, ns, 'deleted')!.metadata.uid);
-    mustOk(kubectl(kube, ['patch', 'ugj', 'suspended', '-n', ns, '--type=merge', '-p', '{"spec":{"suspend":true}}']));
-    expect(await waitForState('suspended', 'Cancelled', 60_000)).toBe('Cancelled');
     mustOk(kubectl(kube, ['delete', 'ugj', 'deleted', '-n', ns, '--timeout=60s']));
     expect(getUgj(kube, ns, 'deleted')).toBeNull();
     expect((await jobsInDb(MONGO_URL)).find((j) => j._id === deletedJob)?.state).toBe('cancelled');
-  });
+
+    mustOk(apply(kube, aUgj(ns, 'suspended', { count: 100_000, chunkSize: 100, parallelism: 2 })));
+    await waitForState('suspended', 'Publishing', 60_000);
+    const jobId = jobIdFor(getUgj(kube, ns, 'suspended')!.metadata.uid);
+    await waitUntil(async () => replicasOf(kube, ns), (n) => n === 2, 30_000);
+    mustOk(kubectl(kube, ['patch', 'ugj', 'suspended', '-n', ns, '--type=merge', '-p', '{"spec":{"suspend":true}}']));
+    expect(await waitForState('suspended', 'Suspended', 60_000)).toBe('Suspended');
+    expect(conditionOf('suspended', 'Suspended')).toMatchObject({ status: 'True', reason: 'Suspended' });
+    expect(conditionOf('suspended', 'Running')).toMatchObject({ status: 'False', reason: 'Suspended' });
+    // The publisher stops at its next batch and gives up its lease; from then on nothing more is published.
+    const stopped = (await waitUntil(() => publishingOf(jobId), (j) => j?.lease === null, 30_000))!;
+    expect(stopped.chunksPublished).toBeGreaterThan(0);
+    expect(stopped.chunksPublished).toBeLessThan(stopped.chunksTotal);
+    await waitUntil(async () => replicasOf(kube, ns), (n) => n === 1, 30_000); // consumers released
+    await new Promise((r) => setTimeout(r, 3_000)); // a publisher still at work would publish on meanwhile
+    expect((await publishingOf(jobId))?.chunksPublished).toBe(stopped.chunksPublished);
+    expect(stateOf('suspended')).toBe('Suspended');
+    expect((await jobsInDb(MONGO_URL)).find((j) => j._id === jobId)?.state).not.toBe('cancelled');
+    expect(await waitUntil(async () => eventsOf('suspended'), (e) => e.includes('JobSuspended'), 30_000)).toContain('JobSuspended');
+
+    mustOk(kubectl(kube, ['patch', 'ugj', 'suspended', '-n', ns, '--type=merge', '-p', '{"spec":{"suspend":false}}']));
+    expect(await waitForState('suspended', 'Succeeded', 240_000)).toBe('Succeeded');
+    const status = getUgj(kube, ns, 'suspended')!.status!;
+    expect(status).toMatchObject({ usersStored: 100_000, chunksDone: 1_000, chunksTotal: 1_000, progress: '100%', jobId });
+    expect(status.conditions?.filter((c) => c.status === 'True').map((c) => c.type).sort()).toEqual(['Accepted', 'Succeeded']);
+    expect(conditionOf('suspended', 'Suspended')).toMatchObject({ status: 'False', reason: 'Resumed' });
+    expect(conditionOf('suspended', 'Cancelled')).toBeUndefined();
+    expect(await usersOfJob(MONGO_URL, jobId)).toEqual({ users: 100_000, emails: 100_000, ids: 100_000 });
+    expect(eventsOf('suspended')).toEqual(expect.arrayContaining(['JobCreated', 'JobSuspended', 'JobResumed', 'JobSucceeded']));
+  }, 480_000);
 
   it("refuses a resource above its MAX_JOB_COUNT (Failed, Accepted=False, a Warning Event, no platform job) and runs one at the limit", async () => {
     await operator('limited', { MAX_JOB_COUNT: '5000' });
@@ -248,14 +286,17 @@ describe('UserGenerationJob operator (real API server)', () => {
     mustOk(kubectl(kube, ['delete', 'ugj', 'too-big', '-n', ns, '--timeout=30s']));
   });
 
-  it('a resource suspended before its job exists runs once unsuspended, with Cancelled no longer True', async () => {
+  it('a resource suspended before its job exists is Suspended (not Cancelled), and runs once unsuspended with nothing stale', async () => {
     await operator('resumer');
     mustOk(apply(kube, aUgj(ns, 'resumed', { count: 3_000, chunkSize: 1_000, suspend: true })));
-    expect(await waitForState('resumed', 'Cancelled', 60_000)).toBe('Cancelled');
+    expect(await waitForState('resumed', 'Suspended', 60_000)).toBe('Suspended');
+    expect(getUgj(kube, ns, 'resumed')!.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([['Suspended', 'True', 'Suspended']]);
     mustOk(kubectl(kube, ['patch', 'ugj', 'resumed', '-n', ns, '--type=merge', '-p', '{"spec":{"suspend":false}}']));
     expect(await waitForState('resumed', 'Succeeded')).toBe('Succeeded');
     const status = getUgj(kube, ns, 'resumed')!.status!;
     expect(status.conditions?.filter((c) => c.status === 'True').map((c) => c.type).sort()).toEqual(['Accepted', 'Succeeded']);
+    expect(conditionOf('resumed', 'Suspended')).toMatchObject({ status: 'False', reason: 'Resumed' });
+    expect(conditionOf('resumed', 'Cancelled')).toBeUndefined();
     expect(await usersOfJob(MONGO_URL, status.jobId!)).toEqual({ users: 3_000, emails: 3_000, ids: 3_000 });
   });
 

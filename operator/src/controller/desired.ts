@@ -7,7 +7,9 @@ import { setConditions } from './conditions';
 export type Action =
   | { kind: 'addFinalizer' }
   | { kind: 'createJob' }
-  | { kind: 'cancelJob'; reason: 'Suspended' | 'Deleted' }
+  | { kind: 'cancelJob'; reason: 'Deleted' }
+  | { kind: 'pauseJob' }
+  | { kind: 'resumeJob' }
   | { kind: 'removeFinalizer' }
   | { kind: 'deleteResource' };
 
@@ -26,12 +28,14 @@ const TERMINAL_CONDITION = { succeeded: 'Succeeded', failed: 'Failed', cancelled
 export const RUNNING_RESYNC_MS = 10_000;
 
 const title = (state: JobState) => state[0]!.toUpperCase() + state.slice(1);
+/** The resource's state for its job's: a paused job is a suspended resource (as batch/v1 Job says). */
+const stateName = (state: JobState) => (state === 'paused' ? 'Suspended' : title(state));
 
 /** Status fields that follow the platform job. */
 export function statusFromJob(job: JobView): Omit<UserGenerationJobStatus, 'conditions' | 'observedGeneration'> {
   return {
     jobId: job.id,
-    state: title(job.state),
+    state: stateName(job.state),
     chunksTotal: job.chunksTotal,
     chunksDone: job.chunksDone,
     usersStored: job.usersStored,
@@ -67,20 +71,34 @@ function conditionsFor(job: JobView | null, ugj: UserGenerationJob, now: Date, m
       return setConditions(prior, wanted, generation, now);
     }
     if (ugj.spec.suspend) {
-      return setConditions(prior, [{ type: 'Cancelled', status: 'True', reason: 'Suspended', message: 'suspended before a job was created' }], generation, now);
+      const wanted: Wanted[] = [{ type: 'Suspended', status: 'True', reason: 'Suspended', message: 'suspended before a job was created' }];
+      // Written by earlier operators (suspend used to cancel): suspended is not cancelled.
+      if (prior?.some((c) => c.type === 'Cancelled' && c.status === 'True')) wanted.push({ type: 'Cancelled', status: 'False', reason: 'Suspended', message: 'suspended, not cancelled' });
+      return setConditions(prior, wanted, generation, now);
     }
-    return setConditions(prior, [{ type: 'Accepted', status: 'Unknown', reason: 'Creating', message: 'creating the platform job' }], generation, now);
+    return setConditions(prior, [{ type: 'Accepted', status: 'Unknown', reason: 'Creating', message: 'creating the platform job' }, ...resumed(prior)], generation, now);
   }
   const active = isActiveState(job.state);
-  const wanted: Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[] = [
+  const paused = job.state === 'paused';
+  const wanted: Wanted[] = [
     { type: 'Accepted', status: 'True', reason: 'JobCreated', message: `platform job ${job.id}` },
     {
       type: 'Running',
-      status: active ? 'True' : 'False',
-      reason: active ? (job.state === 'publishing' ? 'Publishing' : 'Generating') : 'Finished',
+      status: active && !paused ? 'True' : 'False',
+      reason: paused ? 'Suspended' : active ? (job.state === 'publishing' ? 'Publishing' : 'Generating') : 'Finished',
       message: active ? `${job.usersStored} of ${job.count} users stored` : `job ${job.state}`,
     },
   ];
+  if (paused) {
+    wanted.push({ type: 'Suspended', status: 'True', reason: 'Suspended', message: `publishing paused after ${job.chunksPublished} of ${job.chunksTotal} chunks; those published are still stored` });
+  } else if (ugj.spec.suspend && job.state === 'running') {
+    // Only publishing pauses: every chunk was published before the suspend, so the job runs to its end.
+    wanted.push({ type: 'Suspended', status: 'False', reason: 'AllPublished', message: 'every chunk was already published: the job runs to its end' });
+  } else if (ugj.spec.suspend && !active) {
+    if (prior?.some((c) => c.type === 'Suspended')) wanted.push({ type: 'Suspended', status: 'False', reason: 'Finished', message: `job ${job.state} while suspended` });
+  } else if (!ugj.spec.suspend) {
+    wanted.push(...resumed(prior));
+  }
   if (!active) {
     const type = TERMINAL_CONDITION[job.state as keyof typeof TERMINAL_CONDITION];
     wanted.push({ type, status: 'True', reason: title(job.state), message: job.error ?? `${job.usersStored} users stored` });
@@ -92,12 +110,21 @@ function conditionsFor(job: JobView | null, ugj: UserGenerationJob, now: Date, m
   return setConditions(prior, wanted, generation, now);
 }
 
+type Wanted = Pick<Condition, 'type' | 'status' | 'reason' | 'message'>;
+
+/** Unsuspended: a Suspended condition left from before turns False (any other reason is stale too). */
+function resumed(prior: Condition[] | undefined): Wanted[] {
+  const suspended = prior?.find((c) => c.type === 'Suspended');
+  if (!suspended || (suspended.status === 'False' && suspended.reason === 'Resumed')) return [];
+  return [{ type: 'Suspended', status: 'False', reason: 'Resumed', message: 'resumed: spec.suspend is false' }];
+}
+
 /** The status a resource should have; the reconciler computes it after acting, from the job it then has. */
 export function desiredStatus(ugj: UserGenerationJob, job: JobView | null, now: Date, maxCount: number = MAX_JOB_COUNT): UserGenerationJobStatus {
   const refused = job ? undefined : refusal(ugj, maxCount);
   // A lost job's id stays in status: it is what says the job existed.
   const lost = refused?.reason === 'JobLost' ? { jobId: ugj.status?.jobId } : {};
-  const base = job ? statusFromJob(job) : { state: refused ? 'Failed' : ugj.spec.suspend ? 'Cancelled' : 'Pending', ...lost };
+  const base = job ? statusFromJob(job) : { state: refused ? 'Failed' : ugj.spec.suspend ? 'Suspended' : 'Pending', ...lost };
   return { ...base, conditions: conditionsFor(job, ugj, now, maxCount), observedGeneration: ugj.metadata.generation ?? 0 };
 }
 
@@ -120,7 +147,10 @@ export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date, m
   const wantsJob = job === null && !ugj.spec.suspend && refusal(ugj, maxCount) === undefined;
   if (!finalizers.includes(FINALIZER) && (job === null ? wantsJob : active)) actions.push({ kind: 'addFinalizer' });
   if (wantsJob) actions.push({ kind: 'createJob' });
-  if (active && ugj.spec.suspend) actions.push({ kind: 'cancelJob', reason: 'Suspended' });
+  // Suspending pauses publishing and resuming resumes it, as batch/v1 Job's suspend (the scaler
+  // releases a suspended resource's consumers). A running job has published every chunk: it runs on.
+  if (job?.state === 'publishing' && ugj.spec.suspend) actions.push({ kind: 'pauseJob' });
+  if (job?.state === 'paused' && !ugj.spec.suspend) actions.push({ kind: 'resumeJob' });
   // Once the job has ended there is nothing left to clean up: deleting the resource need not wait.
   if (job !== null && !active && finalizers.includes(FINALIZER)) actions.push({ kind: 'removeFinalizer' });
 

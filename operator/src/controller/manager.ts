@@ -82,7 +82,7 @@ export function leaderWorkers(config: OperatorConfig, kube: KubeClient, announce
     ),
   ];
   const withServers = (io: ServerAdapters): Worker[] => {
-    const publisher = new JobPublisher({ jobs: io.jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress: announce, ownerPrefix: 'operator' });
+    const publisher = new JobPublisher({ jobs: io.jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress: announce, ownerPrefix: 'operator', batchSize: config.PUBLISH_BATCH_SIZE });
     store = { jobs: io.jobs, publisher, partitions: io.chunks.partitions };
     return [
       publisher,

@@ -1,5 +1,5 @@
 import type { JobView } from '@userforge/contracts';
-import { cancelJob, startJob, toJobView, type JobRepository } from '@userforge/jobs';
+import { cancelJob, pauseJob, resumeJob, startJob, toJobView, type JobDeps, type JobRepository } from '@userforge/jobs';
 import { AppError, isUnavailable, type Logger } from '@userforge/platform';
 import { FINALIZER, jobIdFor, type UserGenerationJob } from '../api/v1alpha1/user-generation-job.types';
 import { eventTargetOf, type KubeClient } from '../k8s/client';
@@ -93,7 +93,11 @@ export class UserGenerationJobReconciler {
       case 'createJob':
         return this.createJob(ugj, jobId);
       case 'cancelJob':
-        return this.cancel(ugj, jobId, action.reason, job);
+        return this.cancel(ugj, jobId, job);
+      case 'pauseJob':
+        return this.pauseOrResume(ugj, jobId, 'pause', job);
+      case 'resumeJob':
+        return this.pauseOrResume(ugj, jobId, 'resume', job);
       case 'deleteResource':
         await this.deps.kube.deleteJob(ugj);
         return null;
@@ -125,14 +129,36 @@ export class UserGenerationJobReconciler {
     await this.event(ugj, 'Warning', 'CancelDeferred', `MongoDB unreachable (${err.name}): the resource goes now; platform job ${jobId}, if still at work, is cancelled once MongoDB is back`);
   }
 
-  private async cancel(ugj: UserGenerationJob, jobId: string, reason: 'Suspended' | 'Deleted', job: JobView | null): Promise<JobView | null> {
+  private get jobDeps(): JobDeps {
+    return { ...this.deps.store(), onProgress: this.deps.announce };
+  }
+
+  private async cancel(ugj: UserGenerationJob, jobId: string, job: JobView | null): Promise<JobView | null> {
     try {
-      const view = await cancelJob({ ...this.deps.store(), onProgress: this.deps.announce }, jobId);
-      await this.event(ugj, 'Normal', 'JobCancelled', reason === 'Suspended' ? 'suspended: the job was cancelled' : 'deleted while running: the job was cancelled');
+      const view = await cancelJob(this.jobDeps, jobId);
+      await this.event(ugj, 'Normal', 'JobCancelled', 'deleted while running: the job was cancelled');
       return view;
     } catch (err) {
       // Already finished in the meantime: nothing to cancel.
       if (err instanceof AppError && err.status === 409) return job;
+      throw err;
+    }
+  }
+
+  /** spec.suspend changed: pause or resume the job's publishing (the same use cases as the API's). */
+  private async pauseOrResume(ugj: UserGenerationJob, jobId: string, what: 'pause' | 'resume', job: JobView | null): Promise<JobView | null> {
+    try {
+      if (what === 'pause') {
+        const view = await pauseJob(this.jobDeps, jobId);
+        await this.event(ugj, 'Normal', 'JobSuspended', `suspended: publishing paused after ${view.chunksPublished} of ${view.chunksTotal} chunks`);
+        return view;
+      }
+      const view = await resumeJob(this.jobDeps, jobId);
+      await this.event(ugj, 'Normal', 'JobResumed', `resumed: publishing from chunk ${view.chunksPublished} of ${view.chunksTotal}`);
+      return view;
+    } catch (err) {
+      // Its state moved meanwhile (the last chunk got published, or it ended): the status shows what it is now.
+      if (err instanceof AppError && err.status === 409) return this.findJob(jobId);
       throw err;
     }
   }

@@ -7,7 +7,12 @@ export type Gender = (typeof GENDERS)[number];
 export const USER_SORTS = ['seq', '-seq', 'email'] as const;
 export type UserSort = (typeof USER_SORTS)[number];
 
-export const JOB_STATES = ['publishing', 'running', 'succeeded', 'cancelled', 'failed'] as const;
+/**
+ * `paused`: publishing stopped on request (a suspended UserGenerationJob, `POST /v1/jobs/{id}/pause`)
+ * with chunks left to publish; chunks already published are still stored. Resuming returns it to
+ * `publishing`. Only publishing pauses: a `running` job (every chunk published) runs to its end.
+ */
+export const JOB_STATES = ['publishing', 'paused', 'running', 'succeeded', 'cancelled', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'cancelled', 'failed'];
 /** The states of a job still at work: every state that is not terminal. */

@@ -31,7 +31,7 @@ export const userGenerationJobSpecSchema = z
       .max(MAX_PARALLELISM)
       .default(1)
       .describe('Consumer pods wanted while the job runs (at most the chunk topic partitions; default 1).'),
-    suspend: z.boolean().optional().describe('true cancels the job.'),
+    suspend: z.boolean().optional().describe('true pauses publishing the job\'s chunks (those already published are still stored) and releases its consumers; false resumes it.'),
     ttlSecondsAfterFinished: z.number().int().min(0).max(31_536_000).optional().describe('Delete this resource that long after the job finished.'),
   })
   .strict();
@@ -39,7 +39,7 @@ export const userGenerationJobSpecSchema = z
 export type UserGenerationJobSpec = z.input<typeof userGenerationJobSpecSchema>;
 
 /** The condition types this operator writes. The schema accepts any (metav1.Condition's rules): a newer operator's type never breaks an older CRD. */
-export const UGJ_CONDITION_TYPES = ['Accepted', 'Running', 'Succeeded', 'Failed', 'Cancelled'] as const;
+export const UGJ_CONDITION_TYPES = ['Accepted', 'Running', 'Suspended', 'Succeeded', 'Failed', 'Cancelled'] as const;
 
 export const conditionSchema = z
   .object({
@@ -64,7 +64,7 @@ export const userGenerationJobStatusSchema = z
   .object({
     conditions: z.array(conditionSchema).optional(),
     jobId: z.string().optional().describe("The platform job's id."),
-    state: z.string().optional().describe('Pending, Publishing, Running, Succeeded, Cancelled or Failed.'),
+    state: z.string().optional().describe('Pending, Publishing, Suspended, Running, Succeeded, Cancelled or Failed.'),
     chunksTotal: z.number().int().min(0).optional(),
     chunksDone: z.number().int().min(0).optional(),
     usersStored: z.number().int().min(0).optional(),

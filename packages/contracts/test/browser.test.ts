@@ -38,7 +38,7 @@ describe('@userforge/contracts/browser', () => {
 
   it('sorts every job state into active or terminal', () => {
     expect([...browser.ACTIVE_STATES, ...browser.TERMINAL_STATES].sort()).toEqual([...browser.JOB_STATES].sort());
-    expect(browser.ACTIVE_STATES).toEqual(['publishing', 'running']);
+    expect(browser.ACTIVE_STATES).toEqual(['publishing', 'paused', 'running']);
   });
 
   it('checks 24-hex ids in one way', () => {

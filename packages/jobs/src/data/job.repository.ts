@@ -30,6 +30,16 @@ interface JobOutcome {
   error: string | null;
 }
 
+/**
+ * A request to pause a job's publishing: present while the job is paused. Pausing inserts it and
+ * resuming deletes it, both atomic (unique `_id`, the job id) where a conditional update of the job
+ * document is not, and the job document stays its publisher's alone to write.
+ */
+interface JobPause {
+  _id: string;
+  pausedAt: Date;
+}
+
 interface SequenceRange {
   _id: number;
   end: number;
@@ -41,13 +51,15 @@ interface SequenceRange {
  * write can silently undo the other. Every decision that must be made exactly once is therefore an
  * insert with a unique `_id` (atomic everywhere): a chunk's completion marker, a job's outcome, a
  * reserved range of user sequence numbers. The job document itself only holds what its single
- * publisher writes; progress and final state are derived from chunk completions and outcomes when read.
+ * publisher writes; progress and final state are derived from chunk completions and outcomes when read,
+ * and `paused` from a pause request (JobPause) on a job still publishing.
  */
 export class JobRepository {
   private readonly jobs: Collection<JobDocument>;
   private readonly completions: Collection<ChunkCompletion>;
   private readonly outcomes: Collection<JobOutcome>;
   private readonly ranges: Collection<SequenceRange>;
+  private readonly pauses: Collection<JobPause>;
 
   constructor(db: Db) {
     this.jobs = db.collection<JobDocument>('jobs');
@@ -56,6 +68,7 @@ export class JobRepository {
     this.completions = db.collection<ChunkCompletion>('job_completions');
     this.outcomes = db.collection<JobOutcome>('job_outcomes');
     this.ranges = db.collection<SequenceRange>('sequence_ranges');
+    this.pauses = db.collection<JobPause>('job_pauses');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -111,14 +124,15 @@ export class JobRepository {
     return (await this.withProgress(jobs)).filter((j) => isActiveState(j.state));
   }
 
-  /** The state that counts: the outcome if the job has ended, else the publisher's state. */
+  /** The state that counts: the outcome if the job has ended, else the publisher's state (`paused` while a pause holds it). */
   async stateOf(id: string): Promise<JobState | null> {
-    const [job, outcome] = await Promise.all([
+    const [job, outcome, pause] = await Promise.all([
       this.jobs.findOne({ _id: id }, { projection: { state: 1 } }),
       this.outcomes.findOne({ _id: id }, { projection: { state: 1 } }),
+      this.pauses.findOne({ _id: id }, { projection: { _id: 1 } }),
     ]);
     if (!job) return null;
-    return outcome?.state ?? job.state;
+    return effectiveState(job.state, outcome, pause);
   }
 
   /** Jobs whose chunks are still being published and whose publisher's lease has run out. */
@@ -140,14 +154,50 @@ export class JobRepository {
     return res.matchedCount === 1;
   }
 
-  /** Records publishing progress and renews the lease. Returns the job, or null if it is no longer publishing. */
+  /**
+   * Records publishing progress and renews the lease. Returns the job, or null if it is no longer
+   * publishing nor paused. A paused job's progress is still recorded (those chunks are on Kafka, and
+   * resuming starts after them); the publisher stops on seeing it paused.
+   */
   async markPublished(id: string, owner: string, chunksPublished: number, now: Date, leaseMs: number): Promise<JobDocument | null> {
-    if ((await this.stateOf(id)) !== 'publishing') return null;
+    const state = await this.stateOf(id);
+    if (state !== 'publishing' && state !== 'paused') return null;
     await this.jobs.updateOne(
       { _id: id, 'lease.owner': owner },
       { $max: { chunksPublished }, $set: { lease: { owner, until: new Date(now.getTime() + leaseMs) }, updatedAt: now } },
     );
     return this.findById(id);
+  }
+
+  /** Gives up this publisher's lease of one job (it stopped because the job was paused), so whoever resumes it publishes at once. */
+  async releaseLease(id: string, owner: string): Promise<void> {
+    await this.jobs.updateOne({ _id: id, 'lease.owner': owner }, { $set: { lease: null } });
+  }
+
+  /**
+   * publishing → paused: no more chunks are published until `resume`; chunks already published are
+   * still stored. Returns the paused job (also when it was paused already), or null if it does not
+   * exist or is not publishing: a `running` job has every chunk published, nothing left to pause.
+   */
+  async pause(id: string, now: Date): Promise<JobDocument | null> {
+    const state = await this.stateOf(id);
+    if (state === 'paused') return this.findById(id);
+    if (state !== 'publishing') return null;
+    try {
+      await this.pauses.insertOne({ _id: id, pausedAt: now });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err; // paused at once by someone else: paused all the same
+    }
+    // The publisher may have published the last chunk meanwhile (running): the pause then holds nothing.
+    const job = await this.findById(id);
+    return job?.state === 'paused' ? job : null;
+  }
+
+  /** paused → publishing. Returns the job publishing again (also when it was not paused), or null if it does not exist or is not publishing. */
+  async resume(id: string, _now: Date): Promise<JobDocument | null> {
+    await this.pauses.deleteOne({ _id: id });
+    const job = await this.findById(id);
+    return job?.state === 'publishing' ? job : null;
   }
 
   /** publishing → running, once every chunk is on Kafka. */
@@ -197,7 +247,9 @@ export class JobRepository {
     }
     let job = await this.findById(jobId);
     let completed = false;
-    if (job && job.chunksDone === job.chunksTotal && (job.state === 'publishing' || job.state === 'running')) {
+    // Every chunk stored means every chunk was published, paused or not: a job paused once its last
+    // chunks were already on Kafka has nothing left to resume, and succeeds with exactly its users.
+    if (job && job.chunksDone === job.chunksTotal && isActiveState(job.state)) {
       const settled = await this.settle(jobId, { state: 'succeeded', finishedAt: now, error: null });
       if (settled) {
         job = settled;
@@ -217,6 +269,7 @@ export class JobRepository {
       if (isDuplicateKey(err)) return null;
       throw err;
     }
+    await this.pauses.deleteOne({ _id: id }); // no longer of use once ended (an ended job ignores it anyway)
     // A convenience copy for anyone reading the raw document; readers here use the outcome.
     await this.jobs.updateOne({ _id: id }, { $set: { state: outcome.state, finishedAt: outcome.finishedAt, error: outcome.error, lease: null, updatedAt: outcome.finishedAt } });
     return this.findById(id);
@@ -240,28 +293,43 @@ export class JobRepository {
     // read after it includes it (read at once, a count could miss what the other read saw).
     // One job (the common read) by equality: FerretDB serves `$in` by scanning the collection.
     const lastChunks = jobs.map((j) => chunkKey(j._id, j.chunksTotal - 1));
-    const [outcomes, lastDone] = await Promise.all([
+    const [outcomes, pauses, lastDone] = await Promise.all([
       this.outcomes.find(ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } }).toArray(),
+      this.pauses.find(ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } }).toArray(),
       this.completions.find(lastChunks.length === 1 ? { chunk: lastChunks[0]! } : { chunk: { $in: lastChunks } }, { projection: { jobId: 1 } }).toArray(),
     ]);
     const done = await Promise.all(ids.map((id) => this.completedChunks(id)));
     const outcomeOf = new Map(outcomes.map((o) => [o._id, o]));
+    const pauseOf = new Map(pauses.map((p) => [p._id, p]));
     const doneOf = new Map(ids.map((id, i) => [id, done[i]!]));
     const lastDoneOf = new Set(lastDone.map((m) => m.jobId));
     return jobs.map((job) => {
       const chunksDone = doneOf.get(job._id) ?? 0;
       const outcome = outcomeOf.get(job._id);
+      const state = effectiveState(job.state, outcome, pauseOf.get(job._id));
+      const pausedAt = state === 'paused' ? pauseOf.get(job._id)!.pausedAt : null;
       return {
         ...job,
         chunksDone,
         usersStored: usersInDoneChunks(job, chunksDone, lastDoneOf.has(job._id)),
         // Consumers can finish every chunk before the publisher records its last batch.
         chunksPublished: outcome?.state === 'succeeded' ? job.chunksTotal : job.chunksPublished,
-        state: outcome?.state ?? job.state,
+        state,
+        updatedAt: pausedAt && pausedAt > job.updatedAt ? pausedAt : job.updatedAt,
         finishedAt: outcome?.finishedAt ?? null,
         error: outcome?.error ?? null,
         lease: outcome ? null : job.lease,
       };
     });
   }
+}
+
+/**
+ * The outcome if the job has ended; else `paused` while a pause holds a job still publishing; else
+ * the publisher's state. A pause that raced with the last chunk's publishing (the job is `running`)
+ * holds nothing: only publishing pauses.
+ */
+function effectiveState(stored: JobState, outcome: Pick<JobOutcome, 'state'> | null | undefined, pause: unknown): JobState {
+  if (outcome) return outcome.state;
+  return stored === 'publishing' && pause ? 'paused' : stored;
 }

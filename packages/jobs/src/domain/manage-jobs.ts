@@ -79,3 +79,39 @@ export async function cancelJob(deps: JobDeps, id: string): Promise<JobView> {
   if (!job) throw AppError.notFound(`job ${id} not found`);
   throw new AppError('job_finished', `job ${id} is already ${job.state}`, 409);
 }
+
+/**
+ * Pauses a job's publishing: the one use case behind a suspended UserGenerationJob and
+ * `POST /v1/jobs/{id}/pause`. Chunks already on Kafka are still stored; the publisher stops at its
+ * next batch. Pausing a paused job returns it. A `running` job has every chunk published, nothing
+ * left to pause: 409, as for an ended one.
+ */
+export async function pauseJob(deps: JobDeps, id: string): Promise<JobView> {
+  assertJobId(id);
+  const paused = await deps.jobs.pause(id, new Date());
+  if (paused) {
+    const view = toJobView(paused);
+    deps.onProgress(view);
+    return view;
+  }
+  throw await notPausable(deps, id, 'paused');
+}
+
+/** Resumes a paused job's publishing from where it stopped. Resuming a job that is publishing returns it. */
+export async function resumeJob(deps: JobDeps, id: string): Promise<JobView> {
+  assertJobId(id);
+  const resumed = await deps.jobs.resume(id, new Date());
+  if (resumed) {
+    deps.publisher.schedule(resumed._id);
+    const view = toJobView(resumed);
+    deps.onProgress(view);
+    return view;
+  }
+  throw await notPausable(deps, id, 'resumed');
+}
+
+async function notPausable(deps: Pick<JobDeps, 'jobs'>, id: string, what: 'paused' | 'resumed'): Promise<AppError> {
+  const job = await deps.jobs.findById(id);
+  if (!job) return AppError.notFound(`job ${id} not found`);
+  return new AppError('job_not_publishing', `job ${id} is ${job.state}: only a job still publishing its chunks can be ${what}`, 409);
+}

@@ -15,6 +15,8 @@ export interface JobPublisherDeps {
   /** Names this process in the job's lease (`api`, `operator`). */
   ownerPrefix?: string;
   adoptEveryMs?: number;
+  /** Chunks per Kafka batch (publishJob's default when unset); pausing takes effect between batches. */
+  batchSize?: number;
 }
 
 /**
@@ -25,6 +27,8 @@ export class JobPublisher implements Worker {
   readonly name = 'job-publisher';
   readonly owner: string;
   private readonly running = new Map<string, Promise<void>>();
+  /** Jobs scheduled again while their run was ending (resumed as it stopped on their pause): run once more after it. */
+  private readonly again = new Set<string>();
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -33,7 +37,11 @@ export class JobPublisher implements Worker {
   }
 
   schedule(jobId: string): void {
-    if (this.stopping || this.running.has(jobId)) return;
+    if (this.stopping) return;
+    if (this.running.has(jobId)) {
+      this.again.add(jobId);
+      return;
+    }
     const { logger } = this.deps;
     const run = publishJob(
       {
@@ -43,13 +51,17 @@ export class JobPublisher implements Worker {
         owner: this.owner,
         onProgress: this.deps.onProgress,
         leaseMs: LEASE_MS,
+        batchSize: this.deps.batchSize,
         shouldStop: () => this.stopping,
       },
       jobId,
     )
       .then((job) => logger.info({ jobId, state: job?.state, published: job?.chunksPublished }, 'job publishing ended'))
       .catch((err: unknown) => logger.error({ err, jobId }, 'publishing failed; another attempt adopts the job when its lease expires'))
-      .finally(() => this.running.delete(jobId));
+      .finally(() => {
+        this.running.delete(jobId);
+        if (this.again.delete(jobId)) this.schedule(jobId);
+      });
     this.running.set(jobId, run);
   }
 

@@ -24,7 +24,7 @@ export interface PublishDeps {
 /**
  * Publishes a job's chunks to Kafka in bounded batches, resuming from what was already published.
  * Only chunk indices live in memory, never the job's users or all of its messages. Stops when the
- * job is cancelled or another publisher holds it. Republishing a chunk is harmless: chunks are
+ * job is paused or cancelled, or another publisher holds it. Republishing a chunk is harmless: chunks are
  * idempotent.
  */
 export async function publishJob(deps: PublishDeps, jobId: string): Promise<JobDocument | null> {
@@ -47,13 +47,17 @@ export async function publishJob(deps: PublishDeps, jobId: string): Promise<JobD
     }
     await deps.sender.send(messages);
     const updated = await deps.jobs.markPublished(jobId, deps.owner, to, now(), leaseMs);
-    if (!updated) return deps.jobs.findById(jobId); // cancelled, finished, or taken over
+    if (!updated) return deps.jobs.findById(jobId); // cancelled, finished, or taken over (a paused job ends the loop below)
     job = updated;
     deps.onProgress?.(toJobView(job, now()));
   }
   if (job?.state === 'publishing') {
     job = (await deps.jobs.markRunning(jobId, now())) ?? (await deps.jobs.findById(jobId));
     if (job) deps.onProgress?.(toJobView(job, now()));
+  } else if (job?.state === 'paused') {
+    // Paused: whoever resumes the job (any process) publishes the rest at once, without waiting for the lease to run out.
+    await deps.jobs.releaseLease(jobId, deps.owner);
+    job = (await deps.jobs.findById(jobId)) ?? job;
   }
   return job;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createJobRequestSchema, jobPageSchema, jobViewSchema, paginationQuerySchema, userIdSchema } from '@userforge/contracts';
-import { cancelJob, getJob, listJobs, startJob, type JobDeps } from '@userforge/jobs';
+import { cancelJob, getJob, listJobs, pauseJob, resumeJob, startJob, type JobDeps } from '@userforge/jobs';
 import { route, type Guard, type RouteSpec } from './contract/route';
 
 export interface JobsRouteDeps {
@@ -69,6 +69,30 @@ export function jobsRoutes({ jobs: deps, maxCount, guard }: JobsRouteDeps): Rout
       responses: { 200: { description: 'The cancelled job.', schema: jobViewSchema } },
       errors: [404, 409, 503],
       handle: async ({ params }) => ({ status: 200, body: await cancelJob(deps, params.id) }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/jobs/:id/pause',
+      operationId: 'pauseJob',
+      tag: 'jobs',
+      summary: 'Pause publishing a job (chunks already published are still stored)',
+      guard,
+      params: jobPath,
+      responses: { 200: { description: 'The paused job (also when it was paused already).', schema: jobViewSchema } },
+      errors: [404, 409, 503],
+      handle: async ({ params }) => ({ status: 200, body: await pauseJob(deps, params.id) }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/jobs/:id/resume',
+      operationId: 'resumeJob',
+      tag: 'jobs',
+      summary: 'Resume publishing a paused job from where it stopped',
+      guard,
+      params: jobPath,
+      responses: { 200: { description: 'The job, publishing again (also when it was not paused).', schema: jobViewSchema } },
+      errors: [404, 409, 503],
+      handle: async ({ params }) => ({ status: 200, body: await resumeJob(deps, params.id) }),
     }),
   ];
 }

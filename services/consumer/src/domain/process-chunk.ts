@@ -29,6 +29,7 @@ export async function processChunk(deps: ChunkDeps, chunk: GenerateChunk): Promi
   if (state === null) return { kind: 'rejected', reason: `unknown job ${chunk.jobId}` };
   if (state === 'cancelled' || state === 'failed') return { kind: 'skipped', reason: `job is ${state}` };
   if (state === 'succeeded') return { kind: 'skipped', reason: 'job already succeeded' };
+  // A paused job's published chunks are still stored: a pause stops only publishing (JobRepository.pause).
 
   let inserted = 0;
   const tally = new TallyBuilder();
