@@ -159,6 +159,24 @@ export async function startEngine(k: KindSettings, engineBin: string, docker: st
   fs.writeFileSync(runcWrapper, RUNC_WRAPPER.replace('os.execv(RUNC, [RUNC]', `os.execv(${JSON.stringify(runc)}, [${JSON.stringify(runc)}]`), { mode: 0o755 });
   const setup = namespaceSetup(cgroupMounts(fs.readFileSync('/proc/self/mountinfo', 'utf8')));
   log('starting the Docker engine in a network namespace of its own');
+  try {
+    return await launchEngine(k, engineBin, docker, setup, runcWrapper);
+  } catch (err) {
+    if (!(err instanceof EngineExited)) throw err;
+    // Once seen in CI: the engine gone within its first second, nothing logged. Said, and tried once more.
+    log(`${err.message}; starting it once more`);
+    await stopEngine(k, log);
+    return launchEngine(k, engineBin, docker, setup, runcWrapper);
+  }
+}
+
+class EngineExited extends Error {}
+
+async function launchEngine(k: KindSettings, engineBin: string, docker: string, setup: string, runcWrapper: string): Promise<number> {
+  const p = kindPaths(k);
+  const logFile = path.join(p.logs, 'dockerd.log');
+  const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+  let exit: string | undefined;
   const pid = spawnDetached(
     {
       cmd: 'unshare',
@@ -179,13 +197,15 @@ export async function startEngine(k: KindSettings, engineBin: string, docker: st
       // dockerd finds docker-proxy and containerd on its PATH.
       env: { PATH: `${engineBin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
     },
-    path.join(p.logs, 'dockerd.log'),
+    logFile,
+    (code, signal) => (exit = signal ? `killed by ${signal}` : `exit code ${code}`),
   );
   const deadline = Date.now() + 90_000;
   while (!engineAnswers(k, docker)) {
-    if (!isOurProcess(pid, 'userforge-engine') && !isOurProcess(pid, 'dockerd')) {
-      const tail = fs.readFileSync(path.join(p.logs, 'dockerd.log'), 'utf8').trimEnd().split('\n').slice(-15).join('\n');
-      throw new Error(`the Docker engine exited while starting; log ${path.join(p.logs, 'dockerd.log')}:\n${tail}`);
+    if (exit !== undefined || (!isOurProcess(pid, 'userforge-engine') && !isOurProcess(pid, 'dockerd'))) {
+      // Only what this start logged: older lines are another run's.
+      const tail = fs.readFileSync(logFile, 'utf8').slice(logStart).trimEnd().split('\n').slice(-15).join('\n');
+      throw new EngineExited(`the Docker engine exited while starting (${exit ?? 'gone'}); log ${logFile}${tail ? `:\n${tail}` : ', nothing logged'}`);
     }
     if (Date.now() > deadline) throw new Error(`the Docker engine did not answer within 90 s; log: ${path.join(p.logs, 'dockerd.log')}`);
     await sleep(500);

@@ -15,7 +15,7 @@ export interface Launch {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a process in its own process group, detached from us, output appended to `logFile`. */
-export function spawnDetached(launch: Launch, logFile: string): number {
+export function spawnDetached(launch: Launch, logFile: string, onExit?: (code: number | null, signal: NodeJS.Signals | null) => void): number {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   const child = spawn(launch.cmd, launch.args, {
@@ -28,6 +28,7 @@ export function spawnDetached(launch: Launch, logFile: string): number {
   });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${launch.cmd}`);
+  if (onExit) child.once('exit', onExit);
   child.unref();
   return child.pid;
 }
