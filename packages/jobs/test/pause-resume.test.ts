@@ -1,31 +1,20 @@
-import { MongoClient, type Db } from 'mongodb';
-import type { JobView } from '@userforge/contracts';
 import { AppError } from '@userforge/platform';
-import { JobRepository, cancelJob, createJob, pauseJob, publishJob, resumeJob, type ChunkSender, type JobDeps } from '../src';
-import { testMongoUrl } from '../../../test/env';
+import { JobRepository, cancelJob, createJob, pauseJob, publishJob, resumeJob, type ChunkSender } from '../src';
+import { openJobStore, type RecordingJobStore } from './job-store';
 
 /** Pausing and resuming a job's publishing (a suspended UserGenerationJob), against the real database. */
 describe('pauseJob and resumeJob (real database)', () => {
-  let client: MongoClient;
-  let db: Db;
+  let store: RecordingJobStore;
   let jobs: JobRepository;
-  let deps: JobDeps & { scheduled: string[]; announced: JobView[] };
+  let deps: RecordingJobStore['deps'];
 
   beforeAll(async () => {
-    client = await MongoClient.connect(testMongoUrl('pause_resume'));
-    db = client.db();
-    await db.dropDatabase();
-    jobs = new JobRepository(db);
-    await jobs.ensureIndexes();
-    const scheduled: string[] = [];
-    const announced: JobView[] = [];
-    deps = { jobs, publisher: { schedule: (id) => scheduled.push(id) }, onProgress: (job) => announced.push(job), scheduled, announced };
+    store = await openJobStore('pause_resume');
+    ({ deps } = store);
+    jobs = store.jobs;
   });
 
-  afterAll(async () => {
-    await db.dropDatabase();
-    await client.close();
-  });
+  afterAll(() => store.close());
 
   /** Records every chunk sent; `during(batch)` runs after a batch is sent, before the publisher records it. */
   function recordingSender(during: (batch: number) => Promise<void> = async () => undefined): ChunkSender & { keys: string[] } {

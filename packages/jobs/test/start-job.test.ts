@@ -1,30 +1,20 @@
-import { MongoClient, type Db } from 'mongodb';
-import type { JobView } from '@userforge/contracts';
+import type { Db } from 'mongodb';
 import { AppError, newObjectIdHex } from '@userforge/platform';
-import { JobRepository, startJob, type JobDeps } from '../src';
-import { testMongoUrl } from '../../../test/env';
+import { startJob } from '../src';
+import { openJobStore, type RecordingJobStore } from './job-store';
 
 /** startJob, the one use case of POST /v1/jobs, the generate route and the operator, against the real database. */
 describe('startJob (real database)', () => {
-  let client: MongoClient;
+  let store: RecordingJobStore;
   let db: Db;
-  let deps: JobDeps & { scheduled: string[]; announced: JobView[] };
+  let deps: RecordingJobStore['deps'];
 
   beforeAll(async () => {
-    client = await MongoClient.connect(testMongoUrl('start_job'));
-    db = client.db();
-    await db.dropDatabase();
-    const jobs = new JobRepository(db);
-    await jobs.ensureIndexes();
-    const scheduled: string[] = [];
-    const announced: JobView[] = [];
-    deps = { jobs, publisher: { schedule: (id) => scheduled.push(id) }, onProgress: (job) => announced.push(job), scheduled, announced };
+    store = await openJobStore('start_job');
+    ({ db, deps } = store);
   });
 
-  afterAll(async () => {
-    await db.dropDatabase();
-    await client.close();
-  });
+  afterAll(() => store.close());
 
   it('with an id, starting twice (even at once) makes one job: the others get it back with created false, and its publishing is resumed', async () => {
     const id = newObjectIdHex();
