@@ -19,6 +19,20 @@ export const jobAccepted = {
 };
 
 export function jobsRoutes({ jobs: deps, maxCount, guard }: JobsRouteDeps): RouteSpec[] {
+  /** `POST /v1/jobs/{id}/<verb>`: a job use case answering with the job view (404 unknown, 409 not possible in its state). */
+  const jobAction = (verb: 'cancel' | 'pause' | 'resume', summary: string, answer: string, act: (deps: JobDeps, id: string) => Promise<z.infer<typeof jobViewSchema>>) =>
+    route({
+      method: 'post',
+      path: `/v1/jobs/:id/${verb}`,
+      operationId: `${verb}Job`,
+      tag: 'jobs',
+      summary,
+      guard,
+      params: jobPath,
+      responses: { 200: { description: answer, schema: jobViewSchema } },
+      errors: [404, 409, 503],
+      handle: async ({ params }) => ({ status: 200, body: await act(deps, params.id) }),
+    });
   return [
     route({
       method: 'post',
@@ -58,41 +72,8 @@ export function jobsRoutes({ jobs: deps, maxCount, guard }: JobsRouteDeps): Rout
       errors: [404, 503],
       handle: async ({ params }) => ({ status: 200, body: await getJob(deps, params.id) }),
     }),
-    route({
-      method: 'post',
-      path: '/v1/jobs/:id/cancel',
-      operationId: 'cancelJob',
-      tag: 'jobs',
-      summary: 'Cancel a job that has not finished',
-      guard,
-      params: jobPath,
-      responses: { 200: { description: 'The cancelled job.', schema: jobViewSchema } },
-      errors: [404, 409, 503],
-      handle: async ({ params }) => ({ status: 200, body: await cancelJob(deps, params.id) }),
-    }),
-    route({
-      method: 'post',
-      path: '/v1/jobs/:id/pause',
-      operationId: 'pauseJob',
-      tag: 'jobs',
-      summary: 'Pause publishing a job (chunks already published are still stored)',
-      guard,
-      params: jobPath,
-      responses: { 200: { description: 'The paused job (also when it was paused already).', schema: jobViewSchema } },
-      errors: [404, 409, 503],
-      handle: async ({ params }) => ({ status: 200, body: await pauseJob(deps, params.id) }),
-    }),
-    route({
-      method: 'post',
-      path: '/v1/jobs/:id/resume',
-      operationId: 'resumeJob',
-      tag: 'jobs',
-      summary: 'Resume publishing a paused job from where it stopped',
-      guard,
-      params: jobPath,
-      responses: { 200: { description: 'The job, publishing again (also when it was not paused).', schema: jobViewSchema } },
-      errors: [404, 409, 503],
-      handle: async ({ params }) => ({ status: 200, body: await resumeJob(deps, params.id) }),
-    }),
+    jobAction('cancel', 'Cancel a job that has not finished', 'The cancelled job.', cancelJob),
+    jobAction('pause', 'Pause publishing a job (chunks already published are still stored)', 'The paused job (also when it was paused already).', pauseJob),
+    jobAction('resume', 'Resume publishing a paused job from where it stopped', 'The job, publishing again (also when it was not paused).', resumeJob),
   ];
 }
