@@ -30,7 +30,7 @@ interface Container {
   image: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string }[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
   securityContext: { runAsUser: number; runAsGroup: number; readOnlyRootFilesystem: boolean; capabilities: { drop: string[] } };
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   readinessProbe?: { exec?: { command: string[] }; tcpSocket?: unknown };
@@ -161,7 +161,11 @@ describe('serverImageValues and the dev templates', () => {
     for (const c of [pg!, ferret!]) expect(c.volumeMounts).toContainEqual({ name: 'socket', mountPath: '/var/run/postgresql' });
     expect(ferret!.command).toBeUndefined();
     expect(ferret!.args).toEqual(expect.arrayContaining(['--listen-addr=:27017', '--handler=pg', '--test-batch-size=5000']));
-    expect(ferret!.env).toEqual([{ name: 'GOGC', value: '400' }]);
+    // Go's soft memory limit follows the container's memory limit (values-dev sets one).
+    expect(ferret!.env).toEqual([
+      { name: 'GOGC', value: '400' },
+      { name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { containerName: 'mongodb', resource: 'limits.memory' } } },
+    ]);
   });
 
   it('keep mongod as the default flavor and refuse any other', () => {
