@@ -57,10 +57,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-bench-'));
 
 function spawnApp(entry: string, name: string, extra: Record<string, string>): ChildProcess {
-  const { cmd, args } = tsxCommand(entry);
+  const { cmd, args } = tsxCommand(entry, name.startsWith('consumer') ? CONSUMER_NODE_ARGS : []);
   const out = fs.openSync(path.join(logDir, `${name}.log`), 'a');
-  const nodeArgs = name.startsWith('consumer') ? CONSUMER_NODE_ARGS : [];
-  return spawn(cmd, [...nodeArgs, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'warn', ...extra }, stdio: ['ignore', out, out] });
+  return spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'warn', ...extra }, stdio: ['ignore', out, out] });
 }
 
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { REPO_ROOT } from '@userforge/devstack';
+import { APPS, REPO_ROOT } from '@userforge/devstack';
 import { CHART, SERVER_ARGS, VALUES_FILES, WORKLOAD_KINDS, find, helm, podSpec, render, renderText, type K8sObject } from './helm';
 
 const valuesName = (file: string) => path.relative(CHART, file);
@@ -122,6 +122,15 @@ describe('the operator', () => {
     const spec = (objects: K8sObject[]) => find(objects, 'Deployment', 'userforge-consumer').spec as { replicas?: number };
     expect(spec(render()).replicas).toBeUndefined();
     expect(spec(render({ set: ['operator.enabled=false', 'consumer.replicaCount=3'] })).replicas).toBe(3);
+  });
+});
+
+describe('the consumer', () => {
+  it("runs the consumer with the young generation the local consumers run with (NODE_OPTIONS), and without it when emptied", () => {
+    type Env = { name: string; value?: string }[];
+    const env = (objects: K8sObject[]) => podSpec(find(objects, 'Deployment', 'userforge-consumer')).containers[0]!.env as Env;
+    expect(env(render()).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(APPS.consumer.nodeArgs.join(' '));
+    expect(env(render({ set: ['consumer.nodeOptions='] })).some((e) => e.name === 'NODE_OPTIONS')).toBe(false);
   });
 });
 
