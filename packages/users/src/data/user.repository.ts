@@ -1,6 +1,6 @@
 import { ObjectId, type Collection, type Db, type Filter } from 'mongodb';
 import { isDuplicateKey, isOnlyDuplicates } from '@userforge/platform';
-import type { UserCriteria, UserOrder } from '../domain/user-criteria';
+import type { SeqRange, UserCriteria, UserOrder } from '../domain/user-criteria';
 import { EmailTakenError } from '../domain/user-errors';
 import type { UserDocument } from './user';
 
@@ -14,6 +14,9 @@ export const USER_INDEXES = [
 
 /** Indexes of earlier versions, dropped because nothing reads through them any more. */
 const RETIRED_INDEXES = ['by_job'];
+
+/** Users per batch of a streamed read: a few hundred kilobytes held at once. */
+const STREAM_BATCH = 1000;
 
 export interface FindOptions {
   sort: UserOrder;
@@ -78,6 +81,15 @@ export class UserRepository {
 
   find(criteria: UserCriteria, { sort, skip = 0, limit }: FindOptions): Promise<UserDocument[]> {
     return this.users.find(toUserFilter(criteria)).sort({ [sort.field]: sort.dir }).skip(skip).limit(limit).toArray();
+  }
+
+  /**
+   * The users of a sequence range in `seq` order, read from the database a batch at a time as the
+   * caller iterates (closing the iteration closes the cursor): memory stays the same however large
+   * the range.
+   */
+  streamBySeq(range: SeqRange, batchSize = STREAM_BATCH): AsyncIterable<UserDocument> {
+    return this.users.find(toUserFilter({ seqRange: range })).sort({ seq: 1 }).batchSize(batchSize);
   }
 
   findById(id: string): Promise<UserDocument | null> {
