@@ -128,6 +128,14 @@ describe('OpenAPI document and router, from one route table', () => {
     expect(s.doc.paths['/v1/generate/users/random/{count}']!.post!.deprecated).toBeUndefined();
   });
 
+  it("declares the users export's two media types, its parameters and headers, and its 406", () => {
+    const op = s.doc.paths['/v1/jobs/{id}/users']!.get!;
+    expect(Object.keys(op.responses['200']!.content as Json)).toEqual(['application/x-ndjson', 'text/csv']);
+    expect(Object.keys(op.responses['200']!.headers ?? {})).toEqual(['Content-Disposition', 'X-Export-Complete', 'X-Job-State']);
+    expect(op.parameters?.map((p) => `${p.in} ${p.name}${p.required ? '' : '?'}`)).toEqual(['path id', 'query format?', 'query after?']);
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '404', '406', '503']));
+  });
+
   it('declares no security scheme while API_KEY is unset', () => {
     expect(s.doc.components.securitySchemes).toBeUndefined();
     for (const item of Object.values(s.doc.paths)) for (const op of Object.values(item)) expect([op.operationId, op.security]).toEqual([op.operationId, undefined]);
