@@ -41,6 +41,16 @@ describe('job progress', () => {
     expect(within(done).textContent).toContain('ETA—');
   });
 
+  it("links a download of the job's users per format, at the API the dashboard uses", () => {
+    const job = aJob();
+    render(<JobCard job={job} onCancel={jest.fn()} />);
+    const links = screen.getByRole('group', { name: `Download the users of job ${job.id}` }).querySelectorAll('a');
+    expect([...links].map((a) => [a.textContent, a.getAttribute('href'), a.hasAttribute('download')])).toEqual([
+      ['NDJSON', `http://localhost:9000/v1/jobs/${job.id}/users?format=ndjson`, true],
+      ['CSV', `http://localhost:9000/v1/jobs/${job.id}/users?format=csv`, true],
+    ]);
+  });
+
   it('formats ETAs for people', () => {
     expect(formatEta(null)).toBe('—');
     expect(formatEta(0)).toBe('0 s');

@@ -1,4 +1,4 @@
-import type { ActivityView, CreateJobRequest, JobView, PaginatedData, SeriesView, StatsView, UpdateUserRequest, UserView } from '@userforge/contracts/browser';
+import type { ActivityView, CreateJobRequest, ExportFormat, JobView, PaginatedData, SeriesView, StatsView, UpdateUserRequest, UserView } from '@userforge/contracts/browser';
 import { apiBaseUrl, apiUrl } from './config';
 
 /** An error the user can read: the API's `{ error: { code, message } }`, or why the API could not be reached. */
@@ -69,6 +69,9 @@ const qs = (params: Record<string, string | number | undefined>): string => {
 };
 
 const id = (value: string) => encodeURIComponent(value);
+
+/** Where a job's users download from (`GET /v1/jobs/{id}/users`): a plain link, the API streams the file. */
+export const jobUsersExportUrl = (jobId: string, format: ExportFormat): string => apiUrl(`/v1/jobs/${id(jobId)}/users${qs({ format })}`);
 
 export const api = {
   listUsers: (query: UsersQuery, signal?: AbortSignal) => request<PaginatedData<UserView>>(`/v1/users${qs(query)}`, { signal }),

@@ -1,6 +1,7 @@
 import { createColumnHelper } from '@tanstack/react-table';
 import type { JobView } from '@userforge/contracts/browser';
 import { formatDateTime, formatDuration, formatNumber, formatRate } from '../components/format';
+import { JobDownloads } from '../components/job-downloads';
 
 const column = createColumnHelper<JobView>();
 
@@ -15,4 +16,5 @@ export const jobColumns = [
   column.accessor('seed', { header: 'Seed' }),
   column.accessor('createdAt', { header: 'Created', cell: (c) => formatDateTime(c.getValue()) }),
   column.accessor((j) => formatDuration(j.startedAt, j.finishedAt), { id: 'duration', header: 'Duration' }),
+  column.display({ id: 'download', header: 'Download', cell: (c) => <JobDownloads jobId={c.row.original.id} /> }),
 ];

@@ -1,6 +1,7 @@
 import type { JobView } from '@userforge/contracts/browser';
 import { isActive } from '../api/job-state';
 import { formatEta, formatNumber, formatRate } from './format';
+import { JobDownloads } from './job-downloads';
 
 export interface JobCardProps {
   job: JobView;
@@ -64,6 +65,7 @@ export function JobCard({ job, onCancel, onDismiss, cancelling = false, error }:
         </p>
       )}
       <div className="actions">
+        <JobDownloads jobId={job.id} />
         {active && onCancel && (
           <button type="button" onClick={() => onCancel(job.id)} disabled={cancelling}>
             Cancel

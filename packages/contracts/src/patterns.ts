@@ -13,7 +13,11 @@ export const NOT_BLANK = new RegExp(`^[^${CONTROL}]*[^ ${CONTROL}][^${CONTROL}]*
  * A listing cursor (`next`, sent back as `after`): the position of the last user of a page, as its
  * sequence number and email, so it continues any sort order. Both parts are exactly what users have.
  */
-export const CURSOR = /^(?:0|[1-9][0-9]{0,14})~[a-z0-9._'+@-]{1,254}$/;
+const SEQ = '(?:0|[1-9][0-9]{0,14})';
+export const CURSOR = new RegExp(`^${SEQ}~[a-z0-9._'+@-]{1,254}$`);
+
+/** A user's sequence number as a query value (`?after=41999`): up to 15 digits, no sign, no leading zeros. */
+export const SEQ_NUMBER = new RegExp(`^${SEQ}$`);
 
 /** Whole numbers from 1 to `max` in plain decimal (no sign, no leading zeros), exactly. */
 export function wholeNumberPattern(max: number): RegExp {

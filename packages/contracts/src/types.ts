@@ -19,3 +19,9 @@ export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'cancelled', '
 export const ACTIVE_STATES: readonly JobState[] = JOB_STATES.filter((state) => !TERMINAL_STATES.includes(state));
 /** Whether a job in this state is still at work. */
 export const isActiveState = (state: JobState): boolean => ACTIVE_STATES.includes(state);
+
+/** Formats of a job's users export (`GET /v1/jobs/{id}/users?format=`): one JSON user a line, or CSV with a header row. */
+export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** The media type of each export format, as `Accept` asks for it and `Content-Type` answers. */
+export const EXPORT_MEDIA_TYPES: Record<ExportFormat, string> = { ndjson: 'application/x-ndjson', csv: 'text/csv' };

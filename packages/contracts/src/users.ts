@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_PAGE_LIMIT, MAX_CURSOR_LENGTH, MAX_FILTERED_OFFSET, MAX_PAGE_LIMIT, MAX_USERS_PAGE, MIN_BIRTH_DATE, USER_FIELD_MAX } from './limits';
 import { OBJECT_ID_HEX } from './object-id';
-import { CURSOR, NOT_BLANK, NO_CONTROL_CHARS, birthDatePattern, wholeNumberPattern } from './patterns';
-import { GENDERS, USER_SORTS } from './types';
+import { CURSOR, NOT_BLANK, NO_CONTROL_CHARS, SEQ_NUMBER, birthDatePattern, wholeNumberPattern } from './patterns';
+import { EXPORT_FORMATS, GENDERS, USER_SORTS } from './types';
 
 export const userIdSchema = z.string().regex(OBJECT_ID_HEX, 'id must be 24 hexadecimal characters');
 
@@ -46,6 +46,23 @@ export const listUsersQuerySchema = z
   })
   .strict();
 export type ListUsersQuery = z.infer<typeof listUsersQuerySchema>;
+
+/** Query of `GET /v1/jobs/{id}/users`, a job's users export. */
+export const exportUsersQuerySchema = z
+  .object({
+    format: z
+      .enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` })
+      .optional()
+      .describe('`ndjson` (one JSON user a line) or `csv` (a header row, then one user a row). Wins over `Accept`; without either, `ndjson`.'),
+    after: z
+      .string({ error: 'after must be a single plain value' })
+      .regex(SEQ_NUMBER, 'after must be a sequence number (a whole number of up to 15 digits)')
+      .transform(Number)
+      .optional()
+      .describe('Resume: only users whose `seq` is greater (send the `seq` of the last complete line received).'),
+  })
+  .strict();
+export type ExportUsersQuery = z.infer<typeof exportUsersQuerySchema>;
 
 const personName = z.object({ first: text('name.first', USER_FIELD_MAX.name), last: text('name.last', USER_FIELD_MAX.name) }).strict();
 const address = z

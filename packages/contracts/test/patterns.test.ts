@@ -1,4 +1,4 @@
-import { NO_CONTROL_CHARS, wholeNumberPattern } from '../src';
+import { NO_CONTROL_CHARS, exportUsersQuerySchema, wholeNumberPattern } from '../src';
 
 describe('wholeNumberPattern', () => {
   it('accepts exactly 1..max in plain decimal, for many bounds', () => {
@@ -23,6 +23,17 @@ describe('NO_CONTROL_CHARS', () => {
     for (let code = 0; code < 0x250; code++) {
       const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
       expect([code, NO_CONTROL_CHARS.test(`a${String.fromCharCode(code)}b`)]).toEqual([code, !control]);
+    }
+  });
+});
+
+describe('exportUsersQuerySchema', () => {
+  it('takes a format and a sequence number to resume after, nothing else', () => {
+    expect(exportUsersQuerySchema.parse({})).toEqual({});
+    expect(exportUsersQuerySchema.parse({ format: 'csv', after: '0' })).toEqual({ format: 'csv', after: 0 });
+    expect(exportUsersQuerySchema.parse({ after: '999999999999999' })).toEqual({ after: 999_999_999_999_999 });
+    for (const bad of [{ format: 'json' }, { format: ['csv', 'ndjson'] }, { after: '-1' }, { after: '01' }, { after: '1.5' }, { after: '' }, { after: '1000000000000000' }, { limit: '5' }]) {
+      expect([bad, exportUsersQuerySchema.safeParse(bad).success]).toEqual([bad, false]);
     }
   });
 });

@@ -38,7 +38,8 @@ export function errorHandler(logger: Logger, registry: Registry): ErrorRequestHa
       logger.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     }
     if (res.headersSent) {
-      res.end();
+      // Part of the body is out: cut the connection, since a clean end would read as a complete body.
+      res.destroy();
       return;
     }
     res.status(status).json(body);

@@ -1,4 +1,5 @@
 export * from './domain/activity';
+export * from './domain/export-job-users';
 export * from './domain/generate-users';
 export * from './domain/list-users';
 export * from './domain/manage-users';
@@ -8,6 +9,7 @@ export * from './domain/tally';
 export * from './domain/user-criteria';
 export * from './domain/user-errors';
 export * from './domain/user-events';
+export * from './domain/user-export-formats';
 export * from './domain/user-outbox';
 export * from './domain/user-view';
 export * from './domain/vocabulary';

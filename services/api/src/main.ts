@@ -70,6 +70,7 @@ export async function start(config: ApiConfig = loadApiConfig(), opts: { signal?
         jobs: { jobs, publisher, onProgress },
         list: { users, tally: tallyReader },
         users: { users, tally, counts: tallyReader, sequence: jobs, activities, outbox, relay: outboxRelay, publish: io.publish, invalidateListings: () => cache.invalidate() },
+        exporting: { jobs, users },
         cache,
         hub,
         live,

@@ -30,7 +30,7 @@ function build(env: Record<string, string> = {}) {
   const config = loadApiConfig({ MAX_JOB_COUNT: '4321', ...env });
   // Handlers are never reached here: every request below is refused by routing or validation.
   const inert = {} as never;
-  const routes = apiRoutes({ config, registry: createMetricsRegistry('api-test'), checks: {}, jobs: inert, list: inert, users: inert, cache: inert, hub: inert, live: inert, activeJobs: inert });
+  const routes = apiRoutes({ config, registry: createMetricsRegistry('api-test'), checks: {}, jobs: inert, list: inert, users: inert, exporting: inert, cache: inert, hub: inert, live: inert, activeJobs: inert });
   const app = createApp({ logger: createLogger('api-test', 'silent'), registry: createMetricsRegistry('api-test-app'), routes });
   return { app, routes };
 }
@@ -126,6 +126,14 @@ describe('OpenAPI document and router, from one route table', () => {
     expect(get.deprecated).toBe(true);
     expect(Object.keys(get.responses['202']!.headers ?? {})).toEqual(expect.arrayContaining(['Deprecation', 'Link']));
     expect(s.doc.paths['/v1/generate/users/random/{count}']!.post!.deprecated).toBeUndefined();
+  });
+
+  it("declares the users export's two media types, its parameters and headers, and its 406", () => {
+    const op = s.doc.paths['/v1/jobs/{id}/users']!.get!;
+    expect(Object.keys(op.responses['200']!.content as Json)).toEqual(['application/x-ndjson', 'text/csv']);
+    expect(Object.keys(op.responses['200']!.headers ?? {})).toEqual(['Content-Disposition', 'X-Export-Complete', 'X-Job-State']);
+    expect(op.parameters?.map((p) => `${p.in} ${p.name}${p.required ? '' : '?'}`)).toEqual(['path id', 'query format?', 'query after?']);
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '404', '406', '503']));
   });
 
   it('declares no security scheme while API_KEY is unset', () => {

@@ -1,6 +1,6 @@
 import { ObjectId, type Collection, type Db, type Filter } from 'mongodb';
 import { isDuplicateKey, isOnlyDuplicates } from '@userforge/platform';
-import type { UserCriteria, UserOrder } from '../domain/user-criteria';
+import type { SeqRange, UserCriteria, UserOrder } from '../domain/user-criteria';
 import { EmailTakenError } from '../domain/user-errors';
 import type { UserDocument } from './user';
 
@@ -14,6 +14,9 @@ export const USER_INDEXES = [
 
 /** Indexes of earlier versions, dropped because nothing reads through them any more. */
 const RETIRED_INDEXES = ['by_job'];
+
+/** Users per page of a streamed read: a few megabytes held at once; fewer, larger pages read faster. */
+const STREAM_PAGE = 5000;
 
 export interface FindOptions {
   sort: UserOrder;
@@ -78,6 +81,22 @@ export class UserRepository {
 
   find(criteria: UserCriteria, { sort, skip = 0, limit }: FindOptions): Promise<UserDocument[]> {
     return this.users.find(toUserFilter(criteria)).sort({ [sort.field]: sort.dir }).skip(skip).limit(limit).toArray();
+  }
+
+  /**
+   * The users of a sequence range in `seq` order, a page at a time as the caller iterates (stopping
+   * the iteration stops the reads): memory stays the same however large the range. Pages rather than
+   * one cursor because FerretDB's pushdown puts `ORDER BY` into PostgreSQL only under a limit (see
+   * docs/reading.md, "FerretDB and indexes"): a sorted cursor without one has it load and sort the
+   * whole range in its own memory first. Each page is an indexed range read under `by_seq`.
+   */
+  async *streamBySeq(range: SeqRange, pageSize = STREAM_PAGE): AsyncGenerator<UserDocument> {
+    for (let from = range.gte; from < range.lt; ) {
+      const page = await this.users.find({ seq: { $gte: from, $lt: range.lt } }).sort({ seq: 1 }).limit(pageSize).toArray();
+      yield* page;
+      if (page.length < pageSize) return;
+      from = page[page.length - 1]!.seq + 1;
+    }
   }
 
   findById(id: string): Promise<UserDocument | null> {

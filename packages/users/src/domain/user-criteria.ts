@@ -18,6 +18,12 @@ export interface UserCriteria {
   seqRange?: Bounds<number>;
 }
 
+/** A half-open range of sequence numbers, `gte` ≤ seq < `lt`: a job's users, or what is left of them to read. */
+export interface SeqRange {
+  gte: number;
+  lt: number;
+}
+
 export interface UserOrder {
   field: 'seq' | 'email';
   dir: 1 | -1;

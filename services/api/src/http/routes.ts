@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { JobView, PlatformEvent } from '@userforge/contracts';
 import type { JobDeps } from '@userforge/jobs';
-import type { ListDeps, UserDeps } from '@userforge/users';
+import type { ExportDeps, ListDeps, UserDeps } from '@userforge/users';
 import type { ApiConfig } from '../config';
 import type { PageCache } from '../data/page-cache';
 import type { EventHub } from '../event-hub';
@@ -10,6 +10,7 @@ import { openApiDocument } from './contract/openapi';
 import type { Guard, RouteSpec } from './contract/route';
 import { eventsRoutes } from './events.routes';
 import { healthRoutes, type Check } from './health.routes';
+import { jobUsersRoutes } from './job-users.routes';
 import { jobsRoutes } from './jobs.routes';
 import { legacyRoutes } from './legacy.routes';
 import { rateLimit, requireApiKey } from './security';
@@ -23,6 +24,8 @@ export interface RouteDeps {
   jobs: JobDeps;
   list: ListDeps;
   users: UserDeps;
+  /** A job's users export. */
+  exporting: ExportDeps;
   cache: PageCache;
   hub: EventHub;
   live: LiveSeries;
@@ -47,6 +50,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
     ...healthRoutes(deps.checks, deps.registry, () => (document ??= openApiDocument(routes, { version: API_VERSION, apiKey: config.API_KEY !== undefined }))),
     ...legacyRoutes({ users, jobs }),
     ...jobsRoutes(jobs),
+    ...jobUsersRoutes(deps.exporting),
     ...seriesRoutes(deps.live, config.PROMETHEUS_URL),
     ...usersRoutes(users),
     ...eventsRoutes(deps.hub, snapshot),

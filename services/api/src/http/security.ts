@@ -18,7 +18,7 @@ export function securityHeaders(): RequestHandler {
 }
 
 /** `RateLimit*` cannot be a pattern in Access-Control-Expose-Headers, so the draft-8 names are listed. */
-const EXPOSED_HEADERS = ['X-Cache', 'Location', 'RateLimit', 'RateLimit-Policy', 'Retry-After'];
+const EXPOSED_HEADERS = ['X-Cache', 'Location', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Content-Disposition', 'X-Export-Complete', 'X-Job-State'];
 
 /**
  * CORS for the listed origins only (exact match; `*` allows any). Another origin simply gets no

@@ -16,7 +16,7 @@ import { provisionSchemathesis } from './provision';
 /** The seed of every run unless FUZZ_SEED says otherwise, so every run generates the same inputs. */
 export const DEFAULT_SEED = 20_251_121;
 /**
- * Test cases per operation and phase. With the API's 22 operations, 60 gives about 2,000 cases over
+ * Test cases per operation and phase. With the API's 25 operations, 60 gives about 2,500 cases over
  * the coverage, fuzzing and stateful phases; MIN_CASES is what a run must reach to count.
  */
 export const DEFAULT_MAX_EXAMPLES = 60;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorBodySchema } from '@userforge/contracts';
+import { JOB_STATES, errorBodySchema } from '@userforge/contracts';
 import type { ErrorStatus, HeaderName, RouteSpec } from './route';
 
 type Schema = Record<string, unknown>;
@@ -26,6 +26,7 @@ const ERRORS: Record<ErrorStatus, string> = {
   400: 'Invalid input (`validation_failed`, `invalid_id`) or malformed JSON.',
   401: 'Missing or wrong `x-api-key`.',
   404: 'No such resource.',
+  406: 'None of the media types the operation answers with is acceptable (`Accept`).',
   409: 'The request conflicts with the current state of the resource.',
   413: 'The request body is too large.',
   415: 'The request body is not `application/json`.',
@@ -39,6 +40,12 @@ const HEADERS: Record<HeaderName, Schema> = {
   'X-Cache': { description: 'Whether the response came from the cache.', schema: { type: 'string', enum: ['HIT', 'MISS', 'BYPASS'] } },
   Deprecation: { description: 'This route is deprecated (RFC 9745): the date it was deprecated.', schema: { type: 'string' } },
   Link: { description: 'The route that replaces this one (`rel="successor-version"`).', schema: { type: 'string' } },
+  'Content-Disposition': { description: 'Sent as a file download, with its file name.', schema: { type: 'string' } },
+  'X-Export-Complete': {
+    description: '`true` when the job had succeeded as the export started (every one of its users is in it); `false` while it is at work, or when it ended otherwise.',
+    schema: { type: 'string', enum: ['true', 'false'] },
+  },
+  'X-Job-State': { description: "The job's state as the export started.", schema: { type: 'string', enum: [...JOB_STATES] } },
 };
 
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
@@ -49,6 +56,7 @@ function operation(spec: RouteSpec): Schema {
     responses[status] = {
       description: r.description,
       ...(r.headers?.length ? { headers: Object.fromEntries(r.headers.map((h) => [h, { ...HEADERS[h], required: true }])) } : {}),
+      ...(r.media ? { content: Object.fromEntries(Object.entries(r.media).map(([type, schema]) => [type, { schema: jsonSchema(schema, 'output') }])) } : {}),
       ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output') } } } : {}),
     };
   }

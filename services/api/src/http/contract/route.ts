@@ -4,10 +4,10 @@ import type { z } from 'zod';
 export type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /** Error statuses an operation may answer with `{ error: { code, message } }` (see openapi.ts for each one's meaning). */
-export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 404 | 406 | 409 | 413 | 415 | 429 | 500 | 503;
 
 /** Response headers the document describes; `required` ones are sent on every such response. */
-export type HeaderName = 'Location' | 'X-Cache' | 'Deprecation' | 'Link';
+export type HeaderName = 'Location' | 'X-Cache' | 'Deprecation' | 'Link' | 'Content-Disposition' | 'X-Export-Complete' | 'X-Job-State';
 
 export interface ResponseSpec {
   description: string;
@@ -15,6 +15,11 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Default `application/json`. */
   contentType?: string;
+  /**
+   * Instead of `schema` and `contentType`: the body in each media type the client may choose (by
+   * `Accept` or a query). For a line-delimited type, the schema of one line.
+   */
+  media?: Record<string, z.ZodType>;
   headers?: HeaderName[];
 }
 
@@ -26,11 +31,16 @@ export interface Input<P, Q, B> {
   res: Response;
 }
 
-/** What a handler answers: a status and a JSON body (or already serialised JSON text), and headers. */
+/**
+ * What a handler answers: a status and a JSON body (or already serialised JSON text), or a `stream`,
+ * and headers.
+ */
 export interface Reply {
   status: number;
   body?: unknown;
   json?: string;
+  /** A body sent as it is produced, with backpressure; see stream.ts (gzip, failures). */
+  stream?: AsyncIterable<string>;
   headers?: Record<string, string>;
 }
 

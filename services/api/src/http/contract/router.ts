@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { AppError, parseInput, requireJson } from '@userforge/platform';
 import type { RouteSpec } from './route';
+import { sendStream } from './stream';
 
 /** Path parameters are ids: a bad one is `invalid_id`. */
 function parsePath(schema: z.ZodType, params: unknown): unknown {
@@ -58,6 +59,7 @@ function steps(spec: RouteSpec): RequestHandler[] {
     const body = spec.body ? parseInput(spec.body, raw, spec.bodyName ?? 'body') : undefined;
     const reply = await spec.handle({ params, query, body, req, res });
     if (reply === 'streamed') return;
+    if (reply.stream) return sendStream(req, res, { ...reply, stream: reply.stream });
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     res.status(reply.status);
     if (reply.json !== undefined) res.type('application/json').send(reply.json);

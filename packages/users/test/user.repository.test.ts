@@ -1,0 +1,56 @@
+import { MongoClient, type Db } from 'mongodb';
+import { generateChunk, UserRepository, type UserDocument } from '../src';
+import { testMongoUrl } from '../../../test/env';
+
+/** The users collection against the real database. */
+describe('UserRepository.streamBySeq (real database)', () => {
+  let client: MongoClient;
+  let db: Db;
+  let users: UserRepository;
+  const seqs = async (range: { gte: number; lt: number }, pageSize: number) => {
+    const out: number[] = [];
+    for await (const user of users.streamBySeq(range, pageSize)) out.push(user.seq);
+    return out;
+  };
+  const span = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+  beforeAll(async () => {
+    client = await MongoClient.connect(testMongoUrl('user_repository'));
+    db = client.db();
+    await db.dropDatabase();
+    users = new UserRepository(db);
+    await users.ensureIndexes();
+    const stored: UserDocument[] = [...generateChunk({ jobId: 'a'.repeat(24), chunkIndex: 0, seed: 1, seqStart: 100, count: 20, locale: 'en', createdAt: new Date(0).toISOString() })].flat();
+    // Stored out of order, with a hole at 110 (a deleted user).
+    await users.insertIgnoringDuplicates([...stored].reverse().filter((u) => u.seq !== 110));
+  });
+
+  afterAll(async () => {
+    await db.dropDatabase();
+    await client.close();
+  });
+
+  it('reads a range in seq order across pages, whatever the page size', async () => {
+    const all = span(100, 120).filter((s) => s !== 110);
+    for (const pageSize of [1, 3, 4, 19, 20, 5000]) expect([pageSize, await seqs({ gte: 100, lt: 120 }, pageSize)]).toEqual([pageSize, all]);
+  });
+
+  it('keeps to the range: its ends, part of it, and an empty one', async () => {
+    expect(await seqs({ gte: 105, lt: 112 }, 2)).toEqual([105, 106, 107, 108, 109, 111]);
+    expect(await seqs({ gte: 0, lt: 102 }, 2)).toEqual([100, 101]);
+    expect(await seqs({ gte: 119, lt: 500 }, 2)).toEqual([119]);
+    expect(await seqs({ gte: 115, lt: 115 }, 2)).toEqual([]);
+  });
+
+  it('reads a page only when the caller gets to it', async () => {
+    const find = jest.spyOn(users.users, 'find');
+    const seen: number[] = [];
+    for await (const user of users.streamBySeq({ gte: 100, lt: 120 }, 3)) {
+      seen.push(user.seq);
+      if (seen.length === 4) break;
+    }
+    expect(seen).toEqual([100, 101, 102, 103]);
+    expect(find).toHaveBeenCalledTimes(2);
+    find.mockRestore();
+  });
+});
