@@ -2,6 +2,7 @@ export * from './domain/activity';
 export * from './domain/generate-users';
 export * from './domain/list-users';
 export * from './domain/manage-users';
+export * from './domain/purge-job-users';
 export * from './domain/random';
 export * from './domain/ranked';
 export * from './domain/tally';
