@@ -10,7 +10,7 @@ export interface JobsRouteDeps {
   guard: Guard;
 }
 
-const jobPath = z.object({ id: userIdSchema.describe('Job id') }).strict();
+export const jobPath = z.object({ id: userIdSchema.describe('Job id') }).strict();
 
 export const jobAccepted = {
   description: 'Job accepted; progress is reported on `GET /v1/jobs/{id}` and `GET /v1/events`.',

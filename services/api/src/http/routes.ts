@@ -10,6 +10,7 @@ import { openApiDocument } from './contract/openapi';
 import type { Guard, RouteSpec } from './contract/route';
 import { eventsRoutes } from './events.routes';
 import { healthRoutes, type Check } from './health.routes';
+import { jobPurgeRoutes, type JobPurgeRouteDeps } from './job-purge.routes';
 import { jobsRoutes } from './jobs.routes';
 import { legacyRoutes } from './legacy.routes';
 import { rateLimit, requireApiKey } from './security';
@@ -21,6 +22,7 @@ export interface RouteDeps {
   registry: Registry;
   checks: Record<string, Check>;
   jobs: JobDeps;
+  purger: JobPurgeRouteDeps['purger'];
   list: ListDeps;
   users: UserDeps;
   cache: PageCache;
@@ -47,6 +49,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
     ...healthRoutes(deps.checks, deps.registry, () => (document ??= openApiDocument(routes, { version: API_VERSION, apiKey: config.API_KEY !== undefined }))),
     ...legacyRoutes({ users, jobs }),
     ...jobsRoutes(jobs),
+    ...jobPurgeRoutes({ ...jobs, purger: deps.purger }),
     ...seriesRoutes(deps.live, config.PROMETHEUS_URL),
     ...usersRoutes(users),
     ...eventsRoutes(deps.hub, snapshot),
