@@ -7,6 +7,7 @@ import {
   purgeRefusal,
   windowAt,
   type PurgeDeps,
+  type PurgeRecord,
   type PurgedUser,
   type TallyDelta,
   type UserEvent,
@@ -32,8 +33,8 @@ function world(opts: { state?: JobState; seqBase?: number; count?: number; other
   for (const seq of others) users.set(seq, userAt(seq));
   const tally = new Map<string, TallyDelta>();
   const outbox = new Map<string, UserEvent & { state: string }>();
-  const purges: PurgeView[] = [];
-  let purge: PurgeView | undefined;
+  const purges: PurgeRecord[] = [];
+  let purge: PurgeRecord | undefined;
   let nextId = 0;
   let failDeleteAt: number | undefined;
   let invalidations = 0;
@@ -128,7 +129,7 @@ describe('purgeJobUsers (in-memory repositories)', () => {
     const w = world();
     const progress: PurgeView[] = [];
     const plan = await beginPurge(w.deps, JOB);
-    expect(plan).toMatchObject({ from: 100, to: 350, progress: { state: 'purging', deleted: 0, remaining: 250 } });
+    expect(plan).toMatchObject({ from: 100, to: 350, window: 100, progress: { state: 'purging', deleted: 0, remaining: 250 } });
     const done = await purgeJobUsers(w.deps, plan, { onProgress: (p) => void progress.push(p) });
 
     expect(done).toEqual({ state: 'purged', deleted: 250, remaining: 0 });
@@ -154,12 +155,14 @@ describe('purgeJobUsers (in-memory repositories)', () => {
     const w = world();
     w.failDeletesFrom(200);
     await expect(purgeJobUsers(w.deps, await beginPurge(w.deps, JOB))).rejects.toThrow('connection lost');
-    expect(w.purges.at(-1)).toEqual({ state: 'purging', deleted: 100, remaining: 150 });
+    expect(w.purges.at(-1)).toEqual({ state: 'purging', deleted: 100, remaining: 150, window: 100 });
     expect(w.users.size).toBe(150 + 4);
     expect(w.counted()).toBe(200); // the window that failed was counted out ahead of its delete
 
     w.failDeletesFrom(undefined);
+    w.deps.windowSize = 1000; // set otherwise since: the purge keeps the windows it began with
     const plan = await beginPurge(w.deps, JOB);
+    expect(plan.window).toBe(100);
     expect(plan.progress).toEqual({ state: 'purging', deleted: 100, remaining: 150 });
     expect(await purgeJobUsers(w.deps, plan)).toEqual({ state: 'purged', deleted: 250, remaining: 0 });
     expect(w.counted()).toBe(250);

@@ -61,7 +61,7 @@ export async function start(config: ApiConfig = loadApiConfig(), opts: { signal?
       const job = await jobs.findById(id);
       if (job) onProgress(toJobView(job));
     };
-    const purger = new JobPurger({ jobs, users, tally, outbox, relay: outboxRelay, invalidateListings }, announceJob, logger);
+    const purger = new JobPurger({ jobs, users, tally, outbox, relay: outboxRelay, invalidateListings, windowSize: config.PURGE_WINDOW }, announceJob, logger);
     const workers = [relay, tallyHealer(tally, io.redis, logger), activityHealer(activities, io.redis, logger), liveSampler(live, sample, logger), publisher, outboxRelay, purger];
     for (const worker of workers) await teardown.startWorker(worker);
 

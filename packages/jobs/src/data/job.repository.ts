@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
-import { ACTIVE_STATES, isActiveState, type JobState, type PurgeView } from '@userforge/contracts';
+import { ACTIVE_STATES, isActiveState, type JobState } from '@userforge/contracts';
 import { isDuplicateKey } from '@userforge/platform';
-import type { JobDocument, JobOrigin } from '../domain/job-view';
+import type { JobDocument, JobOrigin, JobPurgeRecord } from '../domain/job-view';
 import { chunkKey, usersInDoneChunks } from '../domain/plan';
 
 /**
@@ -44,7 +44,7 @@ interface JobPause {
  * The purge of a job's users, as far as it has got. Written only by purges (never by the publisher),
  * so it lives apart from the job document; a repeated purge overwrites it with its own progress.
  */
-interface JobPurge extends PurgeView {
+interface JobPurge extends JobPurgeRecord {
   _id: string;
   updatedAt: Date;
 }
@@ -271,8 +271,9 @@ export class JobRepository {
   }
 
   /** Records how far the purge of a job's users has got (shown in the job view). */
-  async recordPurge(id: string, purge: PurgeView, now: Date): Promise<void> {
-    await this.purges.updateOne({ _id: id }, { $set: { state: purge.state, deleted: purge.deleted, remaining: purge.remaining, updatedAt: now } }, { upsert: true });
+  async recordPurge(id: string, purge: JobPurgeRecord, now: Date): Promise<void> {
+    const { state, deleted, remaining, window } = purge;
+    await this.purges.updateOne({ _id: id }, { $set: { state, deleted, remaining, window, updatedAt: now } }, { upsert: true });
   }
 
   /** Writes a job's outcome if it has none yet. Returns the ended job, or null if it did not exist or had already ended. */
@@ -319,7 +320,7 @@ export class JobRepository {
     const done = await Promise.all(ids.map((id) => this.completedChunks(id)));
     const outcomeOf = new Map(outcomes.map((o) => [o._id, o]));
     const pauseOf = new Map(pauses.map((p) => [p._id, p]));
-    const purgeOf = new Map(purges.map(({ _id, state, deleted, remaining }) => [_id, { state, deleted, remaining }]));
+    const purgeOf = new Map(purges.map(({ _id, state, deleted, remaining, window }) => [_id, { state, deleted, remaining, window }]));
     const doneOf = new Map(ids.map((id, i) => [id, done[i]!]));
     const lastDoneOf = new Set(lastDone.map((m) => m.jobId));
     return jobs.map((job) => {

@@ -24,7 +24,12 @@ export interface JobDocument {
   /** The resource that asked for the job, when one did (the operator's UserGenerationJobs). */
   origin?: JobOrigin;
   /** How far the purge of its users has got (kept apart, in `job_purges`; merged in when read). */
-  purge?: PurgeView;
+  purge?: JobPurgeRecord;
+}
+
+/** A purge's progress, and the window size it began with: every later attempt keeps to it, so it meets the same windows. */
+export interface JobPurgeRecord extends PurgeView {
+  window: number;
 }
 
 /** A Kubernetes resource a job was made for: while the job runs, it lives only as long as the resource. */

@@ -30,14 +30,19 @@ export interface PurgeableJob {
   state: JobState;
   seqBase: number;
   count: number;
-  purge?: PurgeView;
+  purge?: PurgeRecord;
+}
+
+/** A purge's progress as recorded on its job, with the window size it began with (kept by every repeat). */
+export interface PurgeRecord extends PurgeView {
+  window: number;
 }
 
 export interface PurgeDeps {
   jobs: {
     findById(id: string): Promise<PurgeableJob | null>;
     /** Records how far the purge has got; shown in the job view. */
-    recordPurge(id: string, purge: PurgeView, now: Date): Promise<void>;
+    recordPurge(id: string, purge: PurgeRecord, now: Date): Promise<void>;
   };
   users: {
     inSeqRange(from: number, to: number): Promise<PurgedUser[]>;
@@ -59,14 +64,16 @@ export interface PurgeDeps {
   /** Hides cached listings: the delta bumps their version before the users go, so once more after. */
   invalidateListings(): Promise<void>;
   now?: () => Date;
+  /** Users per window of a purge that begins now (PURGE_WINDOW by default); a purge under way keeps its own. */
   windowSize?: number;
 }
 
-/** A purge about to run: the job's sequence range and its progress so far. */
+/** A purge about to run: the job's sequence range, its window size and its progress so far. */
 export interface PurgePlan {
   jobId: string;
   from: number;
   to: number;
+  window: number;
   progress: PurgeView;
 }
 
@@ -117,10 +124,12 @@ export async function beginPurge(deps: PurgeDeps, jobId: string): Promise<PurgeP
   const refusal = purgeRefusal(jobId, job.state);
   if (refusal) throw refusal;
   const { from, to } = seqRangeOf(job);
+  // A delta's id names its window, so a purge keeps the size its first attempt chose, whatever this process is set to.
+  const window = job.purge?.window ?? deps.windowSize ?? PURGE_WINDOW;
   const remaining = await deps.users.countInSeqRange(from, to);
   const progress: PurgeView = { state: remaining === 0 ? 'purged' : 'purging', deleted: job.purge?.deleted ?? 0, remaining };
-  await deps.jobs.recordPurge(jobId, progress, now(deps));
-  return { jobId, from, to, progress };
+  await deps.jobs.recordPurge(jobId, { ...progress, window }, now(deps));
+  return { jobId, from, to, window, progress };
 }
 
 /**
@@ -129,10 +138,9 @@ export async function beginPurge(deps: PurgeDeps, jobId: string): Promise<PurgeP
  * whose delta was recorded before its users went is recorded no second time.
  */
 export async function purgeJobUsers(deps: PurgeDeps, plan: PurgePlan, opts: PurgeOptions = {}): Promise<PurgeView> {
-  const size = deps.windowSize ?? PURGE_WINDOW;
   let { deleted, remaining } = plan.progress;
   const report = async (progress: PurgeView) => {
-    await deps.jobs.recordPurge(plan.jobId, progress, now(deps));
+    await deps.jobs.recordPurge(plan.jobId, { ...progress, window: plan.window }, now(deps));
     await opts.onProgress?.(progress);
     return progress;
   };
@@ -140,7 +148,7 @@ export async function purgeJobUsers(deps: PurgeDeps, plan: PurgePlan, opts: Purg
     if (opts.signal?.aborted) return { state: 'purging', deleted, remaining };
     const first = await deps.users.firstSeqIn(cursor, plan.to);
     if (first === null) break;
-    const window = windowAt(plan, first, size);
+    const window = windowAt(plan, first, plan.window);
     const gone = await purgeWindow(deps, plan.jobId, window);
     deleted += gone;
     remaining = Math.max(0, remaining - gone);
