@@ -54,6 +54,15 @@ export const jobViewSchema = z
     finishedAt: dateTime.nullable(),
     updatedAt: dateTime,
     error: z.string().nullable(),
+    purge: z
+      .object({
+        state: z.enum(['purging', 'purged']).describe('`purging` until every user of the job is gone (an interrupted purge stays so until repeated), then `purged`.'),
+        deleted: count.describe('Users removed by the job\'s purges so far.'),
+        remaining: count.describe('Users of the job still stored, as the purge last counted them.'),
+      })
+      .strict()
+      .optional()
+      .describe('Present once a purge of the job\'s users (`DELETE /v1/jobs/{id}/users`) has begun.'),
   })
   .strict();
 

@@ -38,6 +38,18 @@ export interface JobView {
   finishedAt: string | null;
   updatedAt: string;
   error: string | null;
+  /** Present once its users' purge (`DELETE /v1/jobs/{id}/users`) has begun. */
+  purge?: PurgeView;
+}
+
+/** How far the purge of a job's users has got. */
+export interface PurgeView {
+  /** `purging` until every user of the job is gone (an interrupted purge stays here until repeated), then `purged`. */
+  state: 'purging' | 'purged';
+  /** Users removed by the job's purges so far. */
+  deleted: number;
+  /** Users of the job still stored, as the purge last counted them. */
+  remaining: number;
 }
 
 /** Pushed on `GET /v1/events` (Server-Sent Events) and through Redis between processes. */

@@ -3,6 +3,7 @@ export * from './domain/export-job-users';
 export * from './domain/generate-users';
 export * from './domain/list-users';
 export * from './domain/manage-users';
+export * from './domain/purge-job-users';
 export * from './domain/random';
 export * from './domain/ranked';
 export * from './domain/tally';

@@ -22,6 +22,8 @@ export const apiConfigShape = {
   RATE_LIMIT_GENERATE_PER_MINUTE: env.int(30, 0, 1_000_000),
   /** Prometheus to read the dashboard's charts from; unset: the API's own live series. */
   PROMETHEUS_URL: z.string().url('PROMETHEUS_URL must be a URL').optional(),
+  /** Users removed per step of a purge (`DELETE /v1/jobs/{id}/users`): one delete, one tally delta, one bulk of events. */
+  PURGE_WINDOW: env.int(1000, 1, 10_000),
   /** Largest request body accepted. */
   BODY_LIMIT: env.str('100kb'),
 };

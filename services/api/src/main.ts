@@ -13,6 +13,7 @@ import { corsFor, securityHeaders } from './http/security';
 import { listen } from './http/server';
 import { activityHealer } from './workers/activity-healer';
 import { EventRelay } from './workers/event-relay';
+import { JobPurger } from './workers/job-purger';
 import { LiveSeries, liveSampler } from './workers/live-sampler';
 import { tallyHealer } from './workers/tally-healer';
 import { UserOutboxRelay } from './workers/user-outbox-relay';
@@ -55,7 +56,13 @@ export async function start(config: ApiConfig = loadApiConfig(), opts: { signal?
     const waitingChunks = async () => (await activeJobs()).reduce((n, j) => n + Math.max(0, j.chunksPublished - j.chunksDone), 0);
     const sample = async () => ({ users: (await tallyReader.snapshot()).users, waitingChunks: await waitingChunks() });
     const outboxRelay = new UserOutboxRelay({ outbox, users, send: io.sendEvents, registry, logger });
-    const workers = [relay, tallyHealer(tally, io.redis, logger), activityHealer(activities, io.redis, logger), liveSampler(live, sample, logger), publisher, outboxRelay];
+    const invalidateListings = () => cache.invalidate();
+    const announceJob = async (id: string) => {
+      const job = await jobs.findById(id);
+      if (job) onProgress(toJobView(job));
+    };
+    const purger = new JobPurger({ jobs, users, tally, outbox, relay: outboxRelay, invalidateListings, windowSize: config.PURGE_WINDOW }, announceJob, logger);
+    const workers = [relay, tallyHealer(tally, io.redis, logger), activityHealer(activities, io.redis, logger), liveSampler(live, sample, logger), publisher, outboxRelay, purger];
     for (const worker of workers) await teardown.startWorker(worker);
 
     const app = createApp({
@@ -68,8 +75,9 @@ export async function start(config: ApiConfig = loadApiConfig(), opts: { signal?
         registry,
         checks: { mongo: () => pingMongo(io.mongo), redis: async () => void (await io.redis.ping()) },
         jobs: { jobs, publisher, onProgress },
+        purger,
         list: { users, tally: tallyReader },
-        users: { users, tally, counts: tallyReader, sequence: jobs, activities, outbox, relay: outboxRelay, publish: io.publish, invalidateListings: () => cache.invalidate() },
+        users: { users, tally, counts: tallyReader, sequence: jobs, activities, outbox, relay: outboxRelay, publish: io.publish, invalidateListings },
         exporting: { jobs, users },
         cache,
         hub,

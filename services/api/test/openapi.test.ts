@@ -30,7 +30,7 @@ function build(env: Record<string, string> = {}) {
   const config = loadApiConfig({ MAX_JOB_COUNT: '4321', ...env });
   // Handlers are never reached here: every request below is refused by routing or validation.
   const inert = {} as never;
-  const routes = apiRoutes({ config, registry: createMetricsRegistry('api-test'), checks: {}, jobs: inert, list: inert, users: inert, exporting: inert, cache: inert, hub: inert, live: inert, activeJobs: inert });
+  const routes = apiRoutes({ config, registry: createMetricsRegistry('api-test'), checks: {}, jobs: inert, purger: inert, list: inert, users: inert, exporting: inert, cache: inert, hub: inert, live: inert, activeJobs: inert });
   const app = createApp({ logger: createLogger('api-test', 'silent'), registry: createMetricsRegistry('api-test-app'), routes });
   return { app, routes };
 }

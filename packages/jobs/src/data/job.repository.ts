@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import { ACTIVE_STATES, isActiveState, type JobState } from '@userforge/contracts';
 import { isDuplicateKey } from '@userforge/platform';
-import type { JobDocument, JobOrigin } from '../domain/job-view';
+import type { JobDocument, JobOrigin, JobPurgeRecord } from '../domain/job-view';
 import { chunkKey, usersInDoneChunks } from '../domain/plan';
 
 /**
@@ -40,6 +40,15 @@ interface JobPause {
   pausedAt: Date;
 }
 
+/**
+ * The purge of a job's users, as far as it has got. Written only by purges (never by the publisher),
+ * so it lives apart from the job document; a repeated purge overwrites it with its own progress.
+ */
+interface JobPurge extends JobPurgeRecord {
+  _id: string;
+  updatedAt: Date;
+}
+
 interface SequenceRange {
   _id: number;
   end: number;
@@ -60,6 +69,7 @@ export class JobRepository {
   private readonly outcomes: Collection<JobOutcome>;
   private readonly ranges: Collection<SequenceRange>;
   private readonly pauses: Collection<JobPause>;
+  private readonly purges: Collection<JobPurge>;
 
   constructor(db: Db) {
     this.jobs = db.collection<JobDocument>('jobs');
@@ -69,6 +79,7 @@ export class JobRepository {
     this.outcomes = db.collection<JobOutcome>('job_outcomes');
     this.ranges = db.collection<SequenceRange>('sequence_ranges');
     this.pauses = db.collection<JobPause>('job_pauses');
+    this.purges = db.collection<JobPurge>('job_purges');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -259,6 +270,12 @@ export class JobRepository {
     return { job, completed };
   }
 
+  /** Records how far the purge of a job's users has got (shown in the job view). */
+  async recordPurge(id: string, purge: JobPurgeRecord, now: Date): Promise<void> {
+    const { state, deleted, remaining, window } = purge;
+    await this.purges.updateOne({ _id: id }, { $set: { state, deleted, remaining, window, updatedAt: now } }, { upsert: true });
+  }
+
   /** Writes a job's outcome if it has none yet. Returns the ended job, or null if it did not exist or had already ended. */
   private async settle(id: string, outcome: Omit<JobOutcome, '_id'>): Promise<JobDocument | null> {
     const job = await this.jobs.findOne({ _id: id });
@@ -293,14 +310,17 @@ export class JobRepository {
     // read after it includes it (read at once, a count could miss what the other read saw).
     // One job (the common read) by equality: FerretDB serves `$in` by scanning the collection.
     const lastChunks = jobs.map((j) => chunkKey(j._id, j.chunksTotal - 1));
-    const [outcomes, pauses, lastDone] = await Promise.all([
-      this.outcomes.find(ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } }).toArray(),
-      this.pauses.find(ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } }).toArray(),
+    const byId = ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } };
+    const [outcomes, pauses, purges, lastDone] = await Promise.all([
+      this.outcomes.find(byId).toArray(),
+      this.pauses.find(byId).toArray(),
+      this.purges.find(byId).toArray(),
       this.completions.find(lastChunks.length === 1 ? { chunk: lastChunks[0]! } : { chunk: { $in: lastChunks } }, { projection: { jobId: 1 } }).toArray(),
     ]);
     const done = await Promise.all(ids.map((id) => this.completedChunks(id)));
     const outcomeOf = new Map(outcomes.map((o) => [o._id, o]));
     const pauseOf = new Map(pauses.map((p) => [p._id, p]));
+    const purgeOf = new Map(purges.map(({ _id, state, deleted, remaining, window }) => [_id, { state, deleted, remaining, window }]));
     const doneOf = new Map(ids.map((id, i) => [id, done[i]!]));
     const lastDoneOf = new Set(lastDone.map((m) => m.jobId));
     return jobs.map((job) => {
@@ -319,6 +339,7 @@ export class JobRepository {
         finishedAt: outcome?.finishedAt ?? null,
         error: outcome?.error ?? null,
         lease: outcome ? null : job.lease,
+        ...(purgeOf.has(job._id) ? { purge: purgeOf.get(job._id)! } : {}),
       };
     });
   }

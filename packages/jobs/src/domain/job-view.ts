@@ -1,4 +1,4 @@
-import type { JobState, JobView, Locale } from '@userforge/contracts';
+import type { JobState, JobView, Locale, PurgeView } from '@userforge/contracts';
 import { TERMINAL_STATES } from '@userforge/contracts';
 
 /** A job as stored in the `jobs` collection. */
@@ -23,6 +23,13 @@ export interface JobDocument {
   lease: { owner: string; until: Date } | null;
   /** The resource that asked for the job, when one did (the operator's UserGenerationJobs). */
   origin?: JobOrigin;
+  /** How far the purge of its users has got (kept apart, in `job_purges`; merged in when read). */
+  purge?: JobPurgeRecord;
+}
+
+/** A purge's progress, and the window size it began with: every later attempt keeps to it, so it meets the same windows. */
+export interface JobPurgeRecord extends PurgeView {
+  window: number;
 }
 
 /** A Kubernetes resource a job was made for: while the job runs, it lives only as long as the resource. */
@@ -60,5 +67,6 @@ export function toJobView(job: JobDocument, now: Date = new Date()): JobView {
     finishedAt: job.finishedAt?.toISOString() ?? null,
     updatedAt: job.updatedAt.toISOString(),
     error: job.error,
+    ...(job.purge ? { purge: { state: job.purge.state, deleted: job.purge.deleted, remaining: job.purge.remaining } } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import { isDuplicateKey } from '@userforge/platform';
+import { isDuplicateKey, isOnlyDuplicates } from '@userforge/platform';
 import type { OutboxEvent, OutboxState, UserEvent, UserEventTopic, UserOutbox } from '../domain/user-outbox';
 
 /** An event waiting in the `user_outbox` collection; `key` is the Kafka message key (the user id). */
@@ -70,8 +70,40 @@ export class UserOutboxRepository implements UserOutbox {
     }
   }
 
+  /** Stores many events at once (a purge's window); returns their ids in order. */
+  async addMany(events: UserEvent[], state: OutboxState = 'pending'): Promise<string[]> {
+    const docs: OutboxDocument[] = events.map((event) => ({
+      _id: outboxId(event.at.getTime()),
+      userId: event.userId,
+      topic: event.topic,
+      key: event.userId,
+      message: event.message,
+      state,
+      at: event.at,
+    }));
+    if (!docs.length) return [];
+    try {
+      await this.events.insertMany(docs, { ordered: false });
+    } catch (err) {
+      if (!isOnlyDuplicates(err)) throw err;
+      // Another process drew the same tag and counter for some: those are added again with new ids.
+      const failed = new Set((Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).map((e) => e.index));
+      for (const i of failed) docs[i]!._id = await this.add(events[i]!, state);
+    }
+    return docs.map((d) => d._id);
+  }
+
   async markReady(id: string): Promise<boolean> {
     return (await this.events.updateOne({ _id: id }, { $set: { state: 'ready' } })).matchedCount === 1;
+  }
+
+  /** Marks many events ready; returns the ids no longer there (the relay resolved them as stale meanwhile). */
+  async markReadyMany(ids: string[]): Promise<string[]> {
+    if (!ids.length) return [];
+    const { matchedCount } = await this.events.updateMany({ _id: { $in: ids } }, { $set: { state: 'ready' } });
+    if (matchedCount === ids.length) return [];
+    const present = new Set((await this.events.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
+    return ids.filter((id) => !present.has(id));
   }
 
   async discard(id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { ObjectId, type Collection, type Db, type Filter } from 'mongodb';
 import { isDuplicateKey, isOnlyDuplicates } from '@userforge/platform';
+import type { PurgedUser } from '../domain/purge-job-users';
 import type { SeqRange, UserCriteria, UserOrder } from '../domain/user-criteria';
 import { EmailTakenError } from '../domain/user-errors';
 import type { UserDocument } from './user';
@@ -131,5 +132,30 @@ export class UserRepository {
 
   async delete(id: string): Promise<boolean> {
     return (await this.users.deleteOne({ _id: new ObjectId(id) })).deletedCount === 1;
+  }
+
+  /** The users with sequence numbers in [from, to), with only what deleting them needs (a purge's window). */
+  async inSeqRange(from: number, to: number): Promise<PurgedUser[]> {
+    const docs = await this.users
+      .find({ seq: { $gte: from, $lt: to } }, { projection: { _id: 1, seq: 1, gender: 1, 'address.country': 1, updatedAt: 1 } })
+      .toArray();
+    return docs.map((d) => ({ id: d._id.toHexString(), seq: d.seq, gender: d.gender, address: { country: d.address.country }, updatedAt: d.updatedAt }));
+  }
+
+  /** The lowest sequence number in [from, to) still stored, or null when none is. */
+  async firstSeqIn(from: number, to: number): Promise<number | null> {
+    const [first] = await this.users.find({ seq: { $gte: from, $lt: to } }, { projection: { seq: 1 } }).sort({ seq: 1 }).limit(1).toArray();
+    return first?.seq ?? null;
+  }
+
+  countInSeqRange(from: number, to: number): Promise<number> {
+    return this.users.countDocuments({ seq: { $gte: from, $lt: to } });
+  }
+
+  /** Deletes exactly these users (their ids), found in [from, to) so the sequence index narrows the search. Returns how many went. */
+  async deleteInSeqRange(from: number, to: number, ids: string[]): Promise<number> {
+    if (!ids.length) return 0;
+    const filter = { seq: { $gte: from, $lt: to }, _id: { $in: ids.map((id) => new ObjectId(id)) } };
+    return (await this.users.deleteMany(filter)).deletedCount;
   }
 }

@@ -11,6 +11,7 @@ import type { Guard, RouteSpec } from './contract/route';
 import { eventsRoutes } from './events.routes';
 import { healthRoutes, type Check } from './health.routes';
 import { jobUsersRoutes } from './job-users.routes';
+import { jobPurgeRoutes, type JobPurgeRouteDeps } from './job-purge.routes';
 import { jobsRoutes } from './jobs.routes';
 import { legacyRoutes } from './legacy.routes';
 import { rateLimit, requireApiKey } from './security';
@@ -22,6 +23,7 @@ export interface RouteDeps {
   registry: Registry;
   checks: Record<string, Check>;
   jobs: JobDeps;
+  purger: JobPurgeRouteDeps['purger'];
   list: ListDeps;
   users: UserDeps;
   /** A job's users export. */
@@ -51,6 +53,7 @@ export function apiRoutes(deps: RouteDeps): RouteSpec[] {
     ...legacyRoutes({ users, jobs }),
     ...jobsRoutes(jobs),
     ...jobUsersRoutes(deps.exporting),
+    ...jobPurgeRoutes({ ...jobs, purger: deps.purger }),
     ...seriesRoutes(deps.live, config.PROMETHEUS_URL),
     ...usersRoutes(users),
     ...eventsRoutes(deps.hub, snapshot),
