@@ -72,6 +72,9 @@ describe("purging a job's users (real API, consumer and servers)", () => {
     const done = await waitUntil(() => get<JobView>(`/v1/jobs/${purged.id}`), (r) => r.body.purge?.state === 'purged', 60_000);
     expect(done.body.purge).toEqual({ state: 'purged', deleted: 2000, remaining: 0 });
     expect(await usersOf(purged)).toEqual([]);
+    // Its export is gone with them (404, not an empty file), while the job itself stays.
+    const exported = await get<{ error: { code: string } }>(`/v1/jobs/${purged.id}/users`);
+    expect([exported.status, exported.body.error.code]).toEqual([404, 'users_purged']);
     expect(await db.collection('users').countDocuments({ seq: { $gte: 0, $lt: 2000 } })).toBe(0);
     expect(await usersOf(kept)).toEqual(keptBefore);
 

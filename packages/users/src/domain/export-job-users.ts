@@ -11,6 +11,8 @@ export interface ExportedJob {
   /** The job's first sequence number; its users are exactly `seqBase` ≤ seq < `seqBase + count`. */
   seqBase: number;
   count: number;
+  /** Set once a purge of the job's users began (`DELETE /v1/jobs/{id}/users`). */
+  purge?: { state: string };
 }
 
 export interface ExportDeps {
@@ -49,6 +51,8 @@ export async function exportJobUsers(deps: ExportDeps, jobId: string, opts: { af
   if (!isObjectIdHex(jobId)) throw AppError.badRequest(`job id must be 24 hexadecimal characters, got "${jobId.slice(0, 40)}"`, undefined, 'invalid_id');
   const job = await deps.jobs.findById(jobId);
   if (!job) throw AppError.notFound(`job ${jobId} not found`);
+  // Deleted is deleted: once a purge began, what is left of the users is on its way out, not a partial export.
+  if (job.purge) throw AppError.notFound(`the users of job ${jobId} were deleted (DELETE /v1/jobs/${jobId}/users; purge ${job.purge.state})`, 'users_purged');
   return {
     jobId,
     state: job.state,
