@@ -4,7 +4,7 @@ import path from 'node:path';
 import { backoffMs } from '@userforge/platform';
 import { afterWatch, decodeWatchLine, WATCH_BACKOFF, watchIdleDeadlineMs } from '../src/k8s/informer';
 import { microTime, statusMergePatch } from '../src/k8s/client';
-import { canAcquire, leaseTimings, observe, renewDeadlinePassed, type LeaseObservation } from '../src/k8s/lease';
+import { canAcquire, LeaderElector, leaseTimings, observe, renewDeadlinePassed, type LeaseObservation } from '../src/k8s/lease';
 import { kubeconfigFiles, KubeConfigError, loadKubeConfig, mergeKubeconfigs, proxyFromEnv } from '../src/k8s/rest';
 import { WorkQueue } from '../src/k8s/work-queue';
 
@@ -120,6 +120,35 @@ describe('leader election decisions', () => {
   it('stops a leader once its last successful renewal is a renew deadline old', () => {
     expect(renewDeadlinePassed(t0, 10_000, t0 + 9_999)).toBe(false);
     expect(renewDeadlinePassed(t0, 10_000, t0 + 10_000)).toBe(true);
+  });
+
+  it('stops leading at the renew deadline even when its timer fires before it by Date.now() (a busy loop), and never earlier', async () => {
+    let now = t0;
+    const timers: { fn: () => void; ms: number }[] = [];
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    jest.spyOn(global, 'setTimeout').mockImplementation(((fn: () => void, ms: number) => (timers.push({ fn, ms }), { unref: () => undefined })) as unknown as typeof setTimeout);
+    try {
+      const lease = { metadata: { name: 'l', namespace: 'ns', resourceVersion: '1' }, spec: { holderIdentity: 'me', leaseDurationSeconds: 6, renewTime: microTime(new Date(t0)) } };
+      const client = { readLease: async () => null, createLease: async () => lease, replaceLease: () => new Promise<never>(() => undefined) };
+      const events: string[] = [];
+      const quiet = { info: () => undefined, warn: () => undefined } as unknown as ConstructorParameters<typeof LeaderElector>[2];
+      const elector = new LeaderElector(client, { namespace: 'ns', name: 'l', identity: 'me', durationSeconds: 6 }, quiet, () => events.push('started'), () => events.push('stopped'));
+      elector.start();
+      await new Promise((r) => setImmediate(r));
+      expect(events).toEqual(['started']);
+      const deadline = timers.find((t) => t.ms === elector.timings.renewDeadlineMs)!;
+      now = t0 + elector.timings.renewDeadlineMs - 7; // fired 7 ms early by the wall clock
+      deadline.fn();
+      expect(elector.isLeader).toBe(true);
+      const again = timers.at(-1)!;
+      expect(again.ms).toBe(7);
+      now = t0 + elector.timings.renewDeadlineMs;
+      again.fn();
+      expect(elector.isLeader).toBe(false);
+      expect(events).toEqual(['started', 'stopped']);
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 });
 
