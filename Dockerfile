@@ -27,6 +27,7 @@ COPY services/consumer/package.json services/consumer/
 COPY operator/package.json operator/
 COPY dashboard/package.json dashboard/
 COPY tools/devstack/package.json tools/devstack/
+COPY tools/testkit/package.json tools/testkit/
 
 # Every dependency, dev included, for the builds. No install scripts: esbuild and swc ship their
 # binaries as optional packages and need none.

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isolatedSettings, startIsolatedStack, serverDefs, down, up } from '@userforge/devstack';
 import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../services/consumer/src/main';
-import { testEnv, testMongoUrl } from '../../test/env';
-import { waitUntil } from '../../test/http';
+import { testEnv, testMongoUrl, waitUntil } from '@userforge/testkit';
 import { aUgj, apply, createNamespace, getUgj, installCrd, mustOk, startOperator, type OperatorProcess } from '@userforge/devstack';
 
 jest.setTimeout(420_000);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { testEnv, testKube, testMongoUrl } from '../../test/env';
+import { testEnv, testKube, testMongoUrl } from '@userforge/testkit';
 import { KubeClient } from '../src/k8s/client';
 import { loadKubeConfig } from '../src/k8s/rest';
 import { aUgj, apply, createNamespace, installCrd, kubectl, mustOk } from '@userforge/devstack';

@@ -1,5 +1,4 @@
-import { testEnv, testKube, testMongoUrl } from '../../test/env';
-import { waitUntil } from '../../test/http';
+import { testEnv, testKube, testMongoUrl, waitUntil } from '@userforge/testkit';
 import { microTime } from '../src/k8s/client';
 import { leaseTimings } from '../src/k8s/lease';
 import { apply, createNamespace, installCrd, kubectl, mustOk, startOperator, type OperatorProcess } from '@userforge/devstack';

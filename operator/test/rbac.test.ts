@@ -5,8 +5,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../services/consumer/src/main';
-import { testEnv, testKube, testMongoUrl } from '../../test/env';
-import { waitUntil } from '../../test/http';
+import { testEnv, testKube, testMongoUrl, waitUntil } from '@userforge/testkit';
 import { RBAC, aUgj, apply, consumerDeployment, createNamespace, getUgj, installCrd, kubectl, mustOk, replicasOf, startOperator, type OperatorProcess } from '@userforge/devstack';
 
 jest.setTimeout(300_000);

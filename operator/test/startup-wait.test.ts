@@ -1,8 +1,5 @@
 import { freePort } from '@userforge/devstack';
-import { probe } from '../../test/app-process';
-import { testEnv, testKube, testMongoUrl } from '../../test/env';
-import { waitUntil } from '../../test/http';
-import { TcpGate, hostPort } from '../../test/tcp-gate';
+import { probe, testEnv, testKube, testMongoUrl, waitUntil, TcpGate, hostPort } from '@userforge/testkit';
 import { aUgj, apply, createNamespace, getUgj, installCrd, kubectl, mustOk, startOperator, type OperatorProcess } from '@userforge/devstack';
 import { FINALIZER } from '../src/api/v1alpha1/user-generation-job.types';
 

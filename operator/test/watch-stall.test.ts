@@ -1,11 +1,9 @@
 import { createLogger } from '@userforge/platform';
-import { testKube } from '../../test/env';
-import { waitUntil } from '../../test/http';
+import { testKube, waitUntil, testEnv, testMongoUrl } from '@userforge/testkit';
 import { KubeClient } from '../src/k8s/client';
 import { Informer, watchIdleDeadlineMs, type WatchEnd } from '../src/k8s/informer';
 import { loadKubeConfig } from '../src/k8s/rest';
 import { aUgj, apply, createNamespace, getUgj, installCrd, mustOk, startOperator, type OperatorProcess } from '@userforge/devstack';
-import { testEnv, testMongoUrl } from '../../test/env';
 import { apiServerOf, kubeconfigVia, StallProxy } from './stall-proxy';
 
 jest.setTimeout(300_000);

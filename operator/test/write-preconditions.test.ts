@@ -1,6 +1,6 @@
 import type { UserGenerationJob } from '@userforge/contracts';
 import { aUgj, apply, createNamespace, getUgj, installCrd, kubectl, mustOk } from '@userforge/devstack';
-import { testKube } from '../../test/env';
+import { testKube } from '@userforge/testkit';
 import { FINALIZER } from '../src/api/v1alpha1/user-generation-job.types';
 import { KubeClient, eventTargetOf, finalizerPatch, statusOf } from '../src/k8s/client';
 import { loadKubeConfig } from '../src/k8s/rest';

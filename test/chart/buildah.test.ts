@@ -9,8 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, buildImages, IMAGE_APPS, type ImagesBuild, inspectImage, type ImageInfo } from '@userforge/devstack';
-import { testEnv, testMongoUrl } from '../env';
-import { waitUntil } from '../http';
+import { testEnv, testMongoUrl, waitUntil } from '@userforge/testkit';
 import { runImage, withImageFiles, type RunningImage } from './oci-run';
 
 const NODE_APPS = ['api', 'consumer', 'operator'] as const;

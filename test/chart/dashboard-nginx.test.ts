@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { freePort, REPO_ROOT } from '@userforge/devstack';
-import { waitUntil } from '../http';
+import { waitUntil } from '@userforge/testkit';
 
 const NGINX_DIR = path.join(REPO_ROOT, 'dashboard', 'nginx');
 const SCRIPT = path.join(NGINX_DIR, '40-userforge-config.sh');

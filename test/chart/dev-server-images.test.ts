@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { buildServerImages, serverImageValues, SERVER_IMAGES, type ServerImagesBuild, inspectImage } from '@userforge/devstack';
-import { waitUntil } from '../http';
+import { waitUntil } from '@userforge/testkit';
 import { CHART, find, helm, podSpec, render, SERVER_ARGS, type K8sObject } from './helm';
 import { runImage, type RunningImage } from './oci-run';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT, loadStackSettings } from '@userforge/devstack';
-import { testKube } from '../env';
+import { testKube } from '@userforge/testkit';
 
 export const CHART = path.join(REPO_ROOT, 'charts', 'userforge');
 

@@ -12,8 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { freePort, REPO_ROOT } from '@userforge/devstack';
-import { testEnv, testKube, testMongoUrl } from '../env';
-import { waitUntil } from '../http';
+import { testEnv, testKube, testMongoUrl, waitUntil } from '@userforge/testkit';
 
 const DOCKERFILE = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
 const APPS = ['api', 'consumer', 'operator'] as const;

@@ -14,8 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { CHART, SERVER_ARGS, createRestrictedNamespace, helm, kubectl, mustOk, type K8sObject, type Run } from './helm';
-import { testKube } from '../env';
-import { waitUntil } from '../http';
+import { testKube, waitUntil } from '@userforge/testkit';
 
 const RUN = `${process.pid}`;
 const ns = `chart-install-${RUN}`;

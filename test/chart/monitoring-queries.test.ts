@@ -15,8 +15,7 @@ import { loadOperatorConfig } from '../../operator/src/config';
 import { start as startOperator, type RunningOperator } from '../../operator/src/main';
 import { aUgj, apply, consumerDeployment, createNamespace, getUgj, installCrd, kubectl, mustOk } from '@userforge/devstack';
 import { isolatedSettings, serverDefs, type ProcessDef, type StackSettings, down, up } from '@userforge/devstack';
-import { testEnv, testKube, testMongoUrl } from '../env';
-import { json, post, waitUntil } from '../http';
+import { testEnv, testKube, testMongoUrl, json, post, waitUntil } from '@userforge/testkit';
 import { alertRules, dashboardQueries, promApi, seriesWithNumbers, withGrafanaVariables } from './monitoring';
 
 jest.setTimeout(300_000);

@@ -14,7 +14,7 @@ import { start as startConsumer, type RunningConsumer } from '../../services/con
 import { loadApiConfig } from '../../services/api/src/config';
 import { start as startApi, type RunningApi } from '../../services/api/src/main';
 import { waitForHttp, freePort, REPO_ROOT } from '@userforge/devstack';
-import { testEnv, testMongoUrl } from '../env';
+import { testEnv, testMongoUrl } from '@userforge/testkit';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');

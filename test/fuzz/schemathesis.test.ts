@@ -5,8 +5,7 @@ import { start as startConsumer, type RunningConsumer } from '../../services/con
 import { loadApiConfig } from '../../services/api/src/config';
 import { start as startApi, type RunningApi } from '../../services/api/src/main';
 import { MIN_CASES, runSchemathesis, type FuzzResult } from '@userforge/devstack';
-import { testEnv, testMongoUrl } from '../env';
-import { json, post, waitUntil } from '../http';
+import { testEnv, testMongoUrl, json, post, waitUntil } from '@userforge/testkit';
 
 /**
  * schemathesis against the real API, with a real consumer behind it so that jobs and user events

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createKafka, createLogger, ensureTopics } from '@userforge/platform';
-import { testEnv } from '../env';
+import { testEnv } from '@userforge/testkit';
 
 describe('Kafka (real broker)', () => {
   const logger = createLogger('test', 'silent');

@@ -1,6 +1,6 @@
 import { connectMongo, pingMongo } from '@userforge/platform';
 import { Schema, type Connection } from 'mongoose';
-import { testMongoUrl } from '../env';
+import { testMongoUrl } from '@userforge/testkit';
 
 describe('MongoDB wire protocol (real database)', () => {
   let conn: Connection;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRedis, type Redis } from '@userforge/platform';
-import { testEnv } from '../env';
+import { testEnv } from '@userforge/testkit';
 
 describe('Redis (real server)', () => {
   let redis: Redis;

@@ -1,7 +1,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import type { JobView } from '@userforge/contracts';
 import { JobRepository, type JobDeps } from '../src';
-import { testMongoUrl } from '../../../test/env';
+import { testMongoUrl } from '@userforge/testkit';
 
 export interface RecordingJobStore {
   db: Db;

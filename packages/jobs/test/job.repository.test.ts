@@ -1,6 +1,6 @@
 import { MongoClient, type Db } from 'mongodb';
 import { JobRepository, createJob } from '../src';
-import { testMongoUrl } from '../../../test/env';
+import { testMongoUrl } from '@userforge/testkit';
 
 /** Chunk completions against the real MongoDB-wire database: exact counts under concurrency. */
 describe('JobRepository chunk completions (real database)', () => {

@@ -1,6 +1,6 @@
 import { Topics, type PurgeView } from '@userforge/contracts';
 import { beginPurge, purgeDelta, purgeJobUsers, purgeRefusal, windowAt } from '../src';
-import { JOB, OTHER, T0, userAt, world } from './purge-world';
+import { JOB, OTHER, T0, userAt, world } from '@userforge/testkit/purge-world';
 
 describe('purge decisions', () => {
   it.each(['publishing', 'paused', 'running'] as const)('refuses a %s job with a 409 that says to cancel first', (state) => {

@@ -1,7 +1,7 @@
 import { Topics } from '@userforge/contracts';
 import { MongoClient, type Db } from 'mongodb';
 import { UserOutboxRepository, type UserEvent } from '../src';
-import { testMongoUrl } from '../../../test/env';
+import { testMongoUrl } from '@userforge/testkit';
 
 /** The outbox collection against the real database. */
 describe('UserOutboxRepository (real database)', () => {

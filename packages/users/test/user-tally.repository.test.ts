@@ -1,7 +1,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import { Redis } from 'ioredis';
 import { TallyBuilder, UserTallyRepository, type TallyDelta } from '../src';
-import { testEnv, testMongoUrl } from '../../../test/env';
+import { testEnv, testMongoUrl } from '@userforge/testkit';
 
 /** The tally's heal passes against the real database and Redis. */
 describe('UserTallyRepository.heal (real database and Redis)', () => {

@@ -1,6 +1,6 @@
 import { MongoClient, type Db } from 'mongodb';
 import { generateChunk, UserRepository, type UserDocument } from '../src';
-import { testMongoUrl } from '../../../test/env';
+import { testMongoUrl } from '@userforge/testkit';
 
 /** The users collection against the real database. */
 describe('UserRepository.streamBySeq (real database)', () => {

@@ -18,6 +18,9 @@ import { LiveSeries, liveSampler } from './workers/live-sampler';
 import { tallyHealer } from './workers/tally-healer';
 import { UserOutboxRelay } from './workers/user-outbox-relay';
 
+/** What starts the API in-process with settings of one's own: `start(loadApiConfig(env))`. */
+export { loadApiConfig, type ApiConfig };
+
 export interface RunningApi {
   port: number;
   stop(): Promise<void>;

@@ -10,8 +10,7 @@ import { loadConsumerConfig } from '../../consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../consumer/src/main';
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';
-import { testEnv, testMongoUrl } from '../../../test/env';
-import { json, post, waitUntil } from '../../../test/http';
+import { testEnv, testMongoUrl, json, post, waitUntil } from '@userforge/testkit';
 
 const USERS = 20_000;
 

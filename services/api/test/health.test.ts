@@ -1,6 +1,6 @@
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';
-import { testEnv, testMongoUrl } from '../../../test/env';
+import { testEnv, testMongoUrl } from '@userforge/testkit';
 
 describe('api process (real MongoDB-wire database and Redis)', () => {
   let api: RunningApi;

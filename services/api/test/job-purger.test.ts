@@ -1,7 +1,7 @@
 import type { PurgeView } from '@userforge/contracts';
 import { createLogger } from '@userforge/platform';
 import { JobPurger } from '../src/workers/job-purger';
-import { JOB, world } from '../../../packages/users/test/purge-world';
+import { JOB, world } from '@userforge/testkit/purge-world';
 
 /** The worker that runs purges in the background, on in-memory repositories (no servers). */
 describe('job-purger worker', () => {

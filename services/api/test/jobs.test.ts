@@ -1,8 +1,7 @@
 import type { JobView, PaginatedData } from '@userforge/contracts';
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';
-import { testEnv, testMongoUrl } from '../../../test/env';
-import { json, post } from '../../../test/http';
+import { testEnv, testMongoUrl, json, post } from '@userforge/testkit';
 
 describe('jobs API (real Kafka, MongoDB-wire database, Redis)', () => {
   let api: RunningApi;

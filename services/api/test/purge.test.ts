@@ -3,9 +3,8 @@ import { MongoClient, type Db } from 'mongodb';
 import type { JobView, PaginatedData, StatsView, UserView } from '@userforge/contracts';
 import { JobRepository, type JobDocument } from '@userforge/jobs';
 import { newObjectIdHex } from '@userforge/platform';
-import { startApiWithConsumer, runJob, type ApiWithConsumer } from '../../../test/api-with-consumer';
-import { json, post, waitUntil } from '../../../test/http';
-import { recount } from '../../../test/recount';
+import { startApiWithConsumer, runJob, type ApiWithConsumer } from '@userforge/testkit/api-with-consumer';
+import { json, post, waitUntil, recount } from '@userforge/testkit';
 
 type ErrorBody = { error: { code: string; message: string } };
 

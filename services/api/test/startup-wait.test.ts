@@ -1,10 +1,7 @@
 import { freePort } from '@userforge/devstack';
 import { loadApiConfig } from '../src/config';
 import { start } from '../src/main';
-import { probe as get, spawnApp, type AppProcess } from '../../../test/app-process';
-import { testEnv, testMongoUrl } from '../../../test/env';
-import { waitUntil } from '../../../test/http';
-import { TcpGate, hostPort } from '../../../test/tcp-gate';
+import { probe as get, spawnApp, type AppProcess, testEnv, testMongoUrl, waitUntil, TcpGate, hostPort } from '@userforge/testkit';
 
 /** The API as its own process, its MongoDB and Kafka addresses ports that the test opens when it chooses. */
 describe('api process waiting for its servers at start (real MongoDB-wire database and Kafka behind test-controlled ports)', () => {

@@ -2,8 +2,7 @@ import { startIsolatedStack, isolatedSettings, serverDefs, down, up } from '@use
 import type { PaginatedData, UserView } from '@userforge/contracts';
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';
-import { testEnv, testMongoUrl } from '../../../test/env';
-import { json, post, waitUntil } from '../../../test/http';
+import { testEnv, testMongoUrl, json, post, waitUntil } from '@userforge/testkit';
 
 const user = (i: number) => ({
   name: { first: 'Grace', last: 'Hopper' },

@@ -5,9 +5,7 @@ import { loadConsumerConfig } from '../../consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../consumer/src/main';
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';
-import { testEnv, testMongoUrl } from '../../../test/env';
-import { json, post, waitUntil } from '../../../test/http';
-import { recount } from '../../../test/recount';
+import { testEnv, testMongoUrl, json, post, waitUntil, recount } from '@userforge/testkit';
 
 type Page = PaginatedData<UserView>;
 type ErrorBody = { error: { code: string; message: string } };

@@ -10,6 +10,9 @@ import { userEventsConsumer } from './kafka/user-events-consumer';
 import { createConsumerMetrics } from './metrics';
 import { lagMonitor } from './workers/lag-monitor';
 
+/** What starts a consumer in-process with settings of one's own: `start(loadConsumerConfig(env))`. */
+export { loadConsumerConfig, type ConsumerConfig };
+
 export interface RunningConsumer {
   metricsPort: number;
   stop(): Promise<void>;

@@ -6,8 +6,7 @@ import { createKafka, createLogger } from '@userforge/platform';
 import { ActivityRepository, activityKeys } from '@userforge/users';
 import { loadConsumerConfig } from '../src/config';
 import { start as startConsumer, type RunningConsumer } from '../src/main';
-import { testEnv, testMongoUrl } from '../../../test/env';
-import { waitUntil } from '../../../test/http';
+import { testEnv, testMongoUrl, waitUntil } from '@userforge/testkit';
 
 /**
  * While Redis has lost the activity figures (and until they are rebuilt), a user deletion cannot be

@@ -12,8 +12,7 @@ import { loadApiConfig } from '../../api/src/config';
 import { start as startApi, type RunningApi } from '../../api/src/main';
 import { loadConsumerConfig } from '../src/config';
 import { start as startConsumer, type RunningConsumer } from '../src/main';
-import { testEnv, testMongoUrl } from '../../../test/env';
-import { json, post, waitUntil } from '../../../test/http';
+import { testEnv, testMongoUrl, json, post, waitUntil } from '@userforge/testkit';
 import { tsxCommand, REPO_ROOT } from '@userforge/devstack';
 
 const MONGO_URL = testMongoUrl('pipeline');

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { freePort } from '@userforge/devstack';
-import { probe as get, spawnApp, type AppProcess } from '../../../test/app-process';
-import { testEnv, testMongoUrl } from '../../../test/env';
-import { waitUntil } from '../../../test/http';
-import { TcpGate, hostPort } from '../../../test/tcp-gate';
+import { probe as get, spawnApp, type AppProcess, testEnv, testMongoUrl, waitUntil, TcpGate, hostPort } from '@userforge/testkit';
 
 /** The consumer as its own process, with Kafka's address a port that refuses until the test opens it. */
 describe('consumer process waiting for Kafka at start (real Kafka behind a test-controlled port)', () => {

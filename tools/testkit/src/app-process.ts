@@ -1,7 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..');
+/** The repository's root: the nearest directory above `from` whose package.json declares the workspaces. */
+export function repoRoot(from: string = __dirname): string {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && 'workspaces' in (JSON.parse(fs.readFileSync(manifest, 'utf8')) as object)) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json with "workspaces" above ${from}`);
+  }
+}
+
+const ROOT = repoRoot();
 
 export interface AppProcess {
   proc: ChildProcess;
@@ -15,7 +25,7 @@ export interface AppProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs an app's entry point (`services/api/src/main.ts`…) from its sources as its own process, as `npm start` would. */
+/** Runs an app's entry point (`services/api/src/main.ts`…, relative to the repository's root) from its sources as its own process, as `npm start` would. */
 export function spawnApp(entry: string, env: Record<string, string>): AppProcess {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
     cwd: ROOT,

@@ -1,6 +1,6 @@
 import type { JobState } from '@userforge/contracts';
-import type { PurgeDeps, PurgeRecord, PurgedUser, TallyDelta, UserEvent } from '../src';
-import { foldDeltas } from '../src';
+import type { PurgeDeps, PurgeRecord, PurgedUser, TallyDelta, UserEvent } from '@userforge/users';
+import { foldDeltas } from '@userforge/users';
 
 /** In-memory stand-ins for what a purge reads and writes (tests of the purge and of what runs it). */
 export const JOB = 'aaaaaaaaaaaaaaaaaaaaaaaa';

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateJobRequest, JobView } from '@userforge/contracts';
-import { loadConsumerConfig } from '../services/consumer/src/config';
-import { start as startConsumer, type RunningConsumer } from '../services/consumer/src/main';
-import { loadApiConfig } from '../services/api/src/config';
-import { start as startApi, type RunningApi } from '../services/api/src/main';
+import { loadApiConfig, start as startApi, type RunningApi } from '@userforge/api';
+import { loadConsumerConfig, start as startConsumer, type RunningConsumer } from '@userforge/consumer';
 import { testEnv, testMongoUrl } from './env';
 import { json, post, waitUntil } from './http';
 
