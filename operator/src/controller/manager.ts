@@ -83,7 +83,7 @@ export function leaderWorkers(config: OperatorConfig, kube: KubeClient, announce
   ];
   const withServers = (io: ServerAdapters): Worker[] => {
     const publisher = new JobPublisher({ jobs: io.jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress: announce, ownerPrefix: 'operator', batchSize: config.PUBLISH_BATCH_SIZE });
-    store = { jobs: io.jobs, publisher, partitions: io.chunks.partitions };
+    store = { jobs: io.jobs, publisher, purge: io.purge, partitions: io.chunks.partitions };
     return [
       publisher,
       orphanSweep({ cache: informer.cache, synced: () => informer.synced, jobs: io.jobs, publisher, announce, logger, scope, onCancelled: () => metrics.orphansCancelled.inc() }, config.RESYNC_SECONDS * 1000),
