@@ -19,7 +19,7 @@ import { UserGenerationJobReconciler, type JobStore } from './user-generation-jo
  * workers. `workers` need only the Kubernetes API (the informer feeding the work queue, the reconcile
  * loop, the consumer scaler and the informer of the Deployment it scales, the progress listener, the
  * periodic resync): a leader whose servers are out of reach still watches, and lets deleted
- * resources go. `withServers` gives the rest once MongoDB and Kafka were reached (the job publisher,
+ * resources go (but for reclaimPolicy Delete, whose users must be purged first). `withServers` gives the rest once MongoDB and Kafka were reached (the job publisher,
  * the orphan sweep) and wakes every resource.
  */
 export function leaderWorkers(config: OperatorConfig, kube: KubeClient, announce: (job: JobView) => void, metrics: OperatorMetrics, logger: Logger) {
