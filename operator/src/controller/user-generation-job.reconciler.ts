@@ -62,7 +62,7 @@ export class UserGenerationJobReconciler {
       ({ job, usersLeft } = await this.gather(ugj, jobId));
     } catch (err) {
       if (!ugj.metadata.deletionTimestamp || !isUnavailable(err)) throw err;
-      if (purgesOnDelete(ugj)) return this.purgeWaits(ugj, jobId, err as Error);
+      if (purgesOnDelete(ugj) && ugj.metadata.finalizers?.includes(FINALIZER)) return this.purgeWaits(ugj, jobId, err as Error);
       await this.releaseWithoutDatabase(ugj, jobId, err as Error);
       return null;
     }
