@@ -1,6 +1,7 @@
 import { topicSpecs } from '@userforge/contracts';
 import { JobRepository, connectChunkProducer, type ChunkProducer } from '@userforge/jobs';
 import { connectMongoClient, connectRedis, createKafka, ensureTopics, waitFor, type Logger, type Redis, type StartupWait, type Teardown } from '@userforge/platform';
+import { openPurgeStores, purgeDeps, type PurgeDeps } from '@userforge/users';
 import type { Db } from 'mongodb';
 import type { OperatorConfig } from './config';
 import { KubeClient } from './k8s/client';
@@ -12,6 +13,8 @@ export interface ServerAdapters {
   redis: Redis;
   chunks: ChunkProducer;
   jobs: JobRepository;
+  /** What purging a job's users takes (reclaimPolicy Delete), wired as the API wires it. */
+  purge: PurgeDeps;
 }
 
 /** The Kubernetes API client. A kubeconfig it cannot use fails the start at once, with its reason. */
@@ -35,5 +38,8 @@ export async function connectServers(config: OperatorConfig, logger: Logger, tea
   teardown.add('kafka producer', () => chunks.disconnect());
   const jobs = new JobRepository(mongo.db);
   await jobs.ensureIndexes();
-  return { db: mongo.db, redis, chunks, jobs };
+  // No nudge: the user outbox relay runs in the API, whose poll (every few seconds) publishes the
+  // purge's events to Kafka from the outbox; they wait there durably until it does.
+  const purge = purgeDeps({ jobs, ...(await openPurgeStores(mongo.db, redis)) }, redis, { relay: { nudge: () => undefined } });
+  return { db: mongo.db, redis, chunks, jobs, purge };
 }

@@ -21,7 +21,7 @@ export interface RunningOperator {
  * reconcile loop, scaler…). Losing the lease (another replica took it, or the API server could not be
  * reached to renew it) ends the session; winning it again starts a fresh one. MongoDB, Kafka and
  * Redis are connected in the background: until they answer the operator leads and watches, lets
- * deleted resources go and is not Ready (/readyz names the servers waited for); the workers that need
+ * deleted resources go (Retain; Delete ones wait to purge their users) and is not Ready (/readyz names the servers waited for); the workers that need
  * them (the job publisher, the orphan sweep) start once they are reached, without a restart.
  */
 export async function start(config: OperatorConfig = loadOperatorConfig(), opts: { signal?: AbortSignal } = {}): Promise<RunningOperator> {

@@ -126,8 +126,8 @@ describe('UserGenerationJob operator (real API server)', () => {
     expect(await op.metric('userforge_operator_workqueue_longest_running_seconds')).toBeGreaterThanOrEqual(0);
     expect(await op.metric('userforge_operator_oldest_terminating_seconds')).toBe(0);
     const table = mustOk(kubectl(kube, ['get', 'ugj', '-n', ns]));
-    expect(table).toMatch(/NAME\s+STATE\s+COUNT\s+STORED\s+PROGRESS\s+USERS\/S\s+AGE/);
-    expect(table).toMatch(/fifty\s+Succeeded\s+50000\s+50000\s+100%/);
+    expect(table).toMatch(/NAME\s+STATE\s+COUNT\s+STORED\s+PROGRESS\s+USERS\/S\s+RECLAIM\s+AGE/);
+    expect(table).toMatch(/fifty\s+Succeeded\s+50000\s+50000\s+100%\s+\d+\s+Retain\s/);
     const events = mustOk(kubectl(kube, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=fifty', '-o', 'jsonpath={.items[*].reason}']));
     expect(events.split(' ')).toEqual(expect.arrayContaining(['JobCreated', 'JobSucceeded']));
     // Scaling is told once per change, on the Deployment (kubectl describe deployment shows it).
@@ -404,6 +404,7 @@ describe('the CRD refuses invalid resources at apply time', () => {
     ['a count above the maximum', { count: 1_000_000_001 }, /count/],
     ['an unknown field', { count: 10, colour: 'blue' }, /colour|unknown field/],
     ['a locale that does not exist', { count: 10, locale: 'tlh' }, /locale/],
+    ['a reclaimPolicy that does not exist', { count: 10, reclaimPolicy: 'Recycle' }, /reclaimPolicy/],
   ])('refuses %s', async (_what, spec, message) => {
     const r = apply(kube, aUgj(ns, `bad-${randomUUID().slice(0, 8)}`, spec));
     expect(r.code).not.toBe(0);
@@ -419,9 +420,9 @@ describe('the CRD refuses invalid resources at apply time', () => {
     expect(apply(kube, aUgj(ns, 'fixed', { count: 10, seed: 1, suspend: true, parallelism: 2 })).code).toBe(0);
   });
 
-  it('fills in the spec defaults, so kubectl get shows the effective chunkSize, locale and parallelism', async () => {
+  it('fills in the spec defaults, so kubectl get shows the effective chunkSize, locale, parallelism and reclaimPolicy', async () => {
     mustOk(apply(kube, aUgj(ns, 'defaults', { count: 10, suspend: true })));
-    expect(getUgj(kube, ns, 'defaults')!.spec).toEqual({ count: 10, suspend: true, chunkSize: 10_000, locale: 'en', parallelism: 1 });
+    expect(getUgj(kube, ns, 'defaults')!.spec).toEqual({ count: 10, suspend: true, chunkSize: 10_000, locale: 'en', parallelism: 1, reclaimPolicy: 'Retain' });
   });
 
   it('takes a condition type it does not know (a newer operator), one condition per type', async () => {

@@ -2,6 +2,7 @@ import { isActiveState, MAX_JOB_COUNT, type JobState, type JobView } from '@user
 import type { Condition, UserGenerationJob, UserGenerationJobStatus } from '../api/v1alpha1/user-generation-job.types';
 import { FINALIZER } from '../api/v1alpha1/user-generation-job.types';
 import { setConditions } from './conditions';
+import { decideReclaim, purgesOnDelete } from './reclaim';
 
 /** What the reconciler must do for one resource; the reconciler does it, idempotently, in this order. */
 export type Action =
@@ -10,6 +11,8 @@ export type Action =
   | { kind: 'cancelJob'; reason: 'Deleted' }
   | { kind: 'pauseJob' }
   | { kind: 'resumeJob' }
+  | { kind: 'purgeUsers' }
+  | { kind: 'event'; type: 'Normal' | 'Warning'; reason: string; message: string }
   | { kind: 'removeFinalizer' }
   | { kind: 'deleteResource' };
 
@@ -44,6 +47,7 @@ export function statusFromJob(job: JobView): Omit<UserGenerationJobStatus, 'cond
     ...(job.etaSeconds !== null ? { etaSeconds: Math.round(job.etaSeconds) } : {}),
     ...(job.startedAt ? { startTime: job.startedAt } : {}),
     ...(job.finishedAt ? { completionTime: job.finishedAt } : {}),
+    ...(job.purge ? { purge: job.purge } : {}),
   };
 }
 
@@ -130,29 +134,33 @@ export function desiredStatus(ugj: UserGenerationJob, job: JobView | null, now: 
 
 /**
  * Decides, without I/O, what to do for a resource given the platform job it maps to (null when none
- * exists yet). Level-based: the same inputs always give the same decision, so a repeated reconcile
+ * exists yet) and, while a `reclaimPolicy: Delete` resource is deleted, how many of its users are
+ * still stored. Level-based: the same inputs always give the same decision, so a repeated reconcile
  * is harmless.
  */
-export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date, maxCount: number = MAX_JOB_COUNT): Decision {
+export function decide(ugj: UserGenerationJob, job: JobView | null, now: Date, maxCount: number = MAX_JOB_COUNT, usersLeft?: number): Decision {
   const finalizers = ugj.metadata.finalizers ?? [];
   const active = job !== null && isActiveState(job.state);
+  const purges = purgesOnDelete(ugj);
 
   if (ugj.metadata.deletionTimestamp) {
     if (!finalizers.includes(FINALIZER)) return { actions: [], requeueAfterMs: null };
-    // Finished jobs' users stay; only a job still at work is cancelled before the resource goes.
+    if (purges) return decideReclaim(ugj, job, now, usersLeft);
+    // Retain: finished jobs' users stay; only a job still at work is cancelled before the resource goes.
     return { actions: [...(active ? [{ kind: 'cancelJob', reason: 'Deleted' } as const] : []), { kind: 'removeFinalizer' }], requeueAfterMs: null };
   }
 
   const actions: Action[] = [];
   const wantsJob = job === null && !ugj.spec.suspend && refusal(ugj, maxCount) === undefined;
-  if (!finalizers.includes(FINALIZER) && (job === null ? wantsJob : active)) actions.push({ kind: 'addFinalizer' });
+  // Held while the job may be at work and, with reclaimPolicy Delete, for as long as it has users stored.
+  if (!finalizers.includes(FINALIZER) && (job === null ? wantsJob : active || purges)) actions.push({ kind: 'addFinalizer' });
   if (wantsJob) actions.push({ kind: 'createJob' });
   // Suspending pauses publishing and resuming resumes it, as batch/v1 Job's suspend (the scaler
   // releases a suspended resource's consumers). A running job has published every chunk: it runs on.
   if (job?.state === 'publishing' && ugj.spec.suspend) actions.push({ kind: 'pauseJob' });
   if (job?.state === 'paused' && !ugj.spec.suspend) actions.push({ kind: 'resumeJob' });
-  // Once the job has ended there is nothing left to clean up: deleting the resource need not wait.
-  if (job !== null && !active && finalizers.includes(FINALIZER)) actions.push({ kind: 'removeFinalizer' });
+  // Once the job has ended there is nothing left to clean up (Retain): deleting the resource need not wait.
+  if (job !== null && !active && !purges && finalizers.includes(FINALIZER)) actions.push({ kind: 'removeFinalizer' });
 
   let requeueAfterMs: number | null = active || actions.some((a) => a.kind === 'createJob') ? RUNNING_RESYNC_MS : null;
 

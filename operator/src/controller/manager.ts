@@ -19,7 +19,7 @@ import { UserGenerationJobReconciler, type JobStore } from './user-generation-jo
  * workers. `workers` need only the Kubernetes API (the informer feeding the work queue, the reconcile
  * loop, the consumer scaler and the informer of the Deployment it scales, the progress listener, the
  * periodic resync): a leader whose servers are out of reach still watches, and lets deleted
- * resources go. `withServers` gives the rest once MongoDB and Kafka were reached (the job publisher,
+ * resources go (but for reclaimPolicy Delete, whose users must be purged first). `withServers` gives the rest once MongoDB and Kafka were reached (the job publisher,
  * the orphan sweep) and wakes every resource.
  */
 export function leaderWorkers(config: OperatorConfig, kube: KubeClient, announce: (job: JobView) => void, metrics: OperatorMetrics, logger: Logger) {
@@ -83,7 +83,7 @@ export function leaderWorkers(config: OperatorConfig, kube: KubeClient, announce
   ];
   const withServers = (io: ServerAdapters): Worker[] => {
     const publisher = new JobPublisher({ jobs: io.jobs, sender: io.chunks, partitions: io.chunks.partitions, logger, onProgress: announce, ownerPrefix: 'operator', batchSize: config.PUBLISH_BATCH_SIZE });
-    store = { jobs: io.jobs, publisher, partitions: io.chunks.partitions };
+    store = { jobs: io.jobs, publisher, purge: io.purge, partitions: io.chunks.partitions };
     return [
       publisher,
       orphanSweep({ cache: informer.cache, synced: () => informer.synced, jobs: io.jobs, publisher, announce, logger, scope, onCancelled: () => metrics.orphansCancelled.inc() }, config.RESYNC_SECONDS * 1000),

@@ -1,13 +1,17 @@
 import type { JobView } from '@userforge/contracts';
 import { cancelJob, pauseJob, resumeJob, startJob, toJobView, type JobDeps, type JobRepository } from '@userforge/jobs';
 import { AppError, isUnavailable, type Logger } from '@userforge/platform';
+import { beginPurge, purgeJobUsers, seqRangeOf, type PurgeDeps } from '@userforge/users';
 import { FINALIZER, jobIdFor, type UserGenerationJob } from '../api/v1alpha1/user-generation-job.types';
 import { eventTargetOf, type KubeClient } from '../k8s/client';
 import { decide, desiredStatus, sameStatus, type Action } from './desired';
+import { PURGE_SLICE_MS, countsUsersLeft, purgesOnDelete } from './reclaim';
 
 export interface JobStore {
   jobs: JobRepository;
   publisher: { schedule(jobId: string): void };
+  /** What purging a job's users takes (reclaimPolicy Delete): the same use case and wiring as the API's. */
+  purge: PurgeDeps;
 }
 
 export interface ReconcilerDeps {
@@ -49,18 +53,20 @@ export class UserGenerationJobReconciler {
 
   async reconcile(key: string): Promise<number | null> {
     const ugj = this.deps.cache.get(key);
-    if (!ugj) return null; // gone: a finished job's users stay, a running one was cancelled by the finalizer
+    if (!ugj) return null; // gone: the finalizer cancelled a running job and, with reclaimPolicy Delete, purged its users
     const now = (this.deps.now ?? (() => new Date()))();
     const jobId = jobIdFor(ugj.metadata.uid);
     let job: JobView | null;
+    let usersLeft: number | undefined;
     try {
-      job = await this.findJob(jobId);
+      ({ job, usersLeft } = await this.gather(ugj, jobId));
     } catch (err) {
       if (!ugj.metadata.deletionTimestamp || !isUnavailable(err)) throw err;
+      if (purgesOnDelete(ugj) && ugj.metadata.finalizers?.includes(FINALIZER)) return this.purgeWaits(ugj, jobId, err as Error);
       await this.releaseWithoutDatabase(ugj, jobId, err as Error);
       return null;
     }
-    const decision = decide(ugj, job, now, this.deps.maxCount);
+    const decision = decide(ugj, job, now, this.deps.maxCount, usersLeft);
 
     for (const action of decision.actions) job = (await this.act(ugj, action, jobId, job)) ?? job;
     if (decision.actions.some((a) => a.kind === 'removeFinalizer' || a.kind === 'deleteResource') && ugj.metadata.deletionTimestamp) return null;
@@ -81,6 +87,16 @@ export class UserGenerationJobReconciler {
     return doc ? toJobView(doc) : null;
   }
 
+  /** The resource's job and, when a purge is to be decided, how many of its users (its reserved sequence range) are still stored. */
+  private async gather(ugj: UserGenerationJob, jobId: string): Promise<{ job: JobView | null; usersLeft?: number }> {
+    const { jobs, purge } = this.deps.store();
+    const doc = await jobs.findById(jobId);
+    const job = doc ? toJobView(doc) : null;
+    if (!doc || !countsUsersLeft(ugj, job)) return { job };
+    const { from, to } = seqRangeOf(doc);
+    return { job, usersLeft: await purge.users.countInSeqRange(from, to) };
+  }
+
   private async act(ugj: UserGenerationJob, action: Action, jobId: string, job: JobView | null): Promise<JobView | null> {
     const finalizers = ugj.metadata.finalizers ?? [];
     switch (action.kind) {
@@ -98,6 +114,11 @@ export class UserGenerationJobReconciler {
         return this.pauseOrResume(ugj, jobId, 'pause', job);
       case 'resumeJob':
         return this.pauseOrResume(ugj, jobId, 'resume', job);
+      case 'purgeUsers':
+        return this.purge(jobId);
+      case 'event':
+        await this.event(ugj, action.type, action.reason, action.message);
+        return null;
       case 'deleteResource':
         await this.deps.kube.deleteJob(ugj);
         return null;
@@ -127,6 +148,27 @@ export class UserGenerationJobReconciler {
     await this.deps.kube.setFinalizers(ugj, finalizers.filter((f) => f !== FINALIZER));
     this.deps.logger.warn({ resource: `${ugj.metadata.namespace}/${ugj.metadata.name}`, jobId, err: err.message }, 'deleted without reaching MongoDB; its job is cancelled when MongoDB is back');
     await this.event(ugj, 'Warning', 'CancelDeferred', `MongoDB unreachable (${err.name}): the resource goes now; platform job ${jobId}, if still at work, is cancelled once MongoDB is back`);
+  }
+
+  /**
+   * One slice of the purge (the use case behind `DELETE /v1/jobs/{id}/users`): it stops between two
+   * windows after PURGE_SLICE_MS, so the status shows the progress and the next reconcile goes on.
+   */
+  private async purge(jobId: string): Promise<JobView | null> {
+    const deps = this.deps.store().purge;
+    const plan = await beginPurge(deps, jobId);
+    if (plan.progress.state === 'purging') await purgeJobUsers(deps, plan, { signal: AbortSignal.timeout(PURGE_SLICE_MS) });
+    return this.findJob(jobId);
+  }
+
+  /**
+   * reclaimPolicy Delete asked for the users to go with the resource: unlike Retain's, this deletion
+   * waits for MongoDB (the work queue retries with backoff), said by a Warning Event counted up.
+   */
+  private async purgeWaits(ugj: UserGenerationJob, jobId: string, err: Error): Promise<never> {
+    this.deps.logger.warn({ resource: `${ugj.metadata.namespace}/${ugj.metadata.name}`, jobId, err: err.message }, 'deleted with reclaimPolicy Delete while MongoDB is unreachable; the purge waits for it');
+    await this.event(ugj, 'Warning', 'PurgeWaiting', `MongoDB unreachable (${err.name}): the users of platform job ${jobId} are purged once it answers; the resource stays until then`);
+    throw err;
   }
 
   private get jobDeps(): JobDeps {

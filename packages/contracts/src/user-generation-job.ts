@@ -18,6 +18,10 @@ export const MAX_PARALLELISM = 1000;
 
 const job = jobParametersShape(MAX_JOB_COUNT);
 
+/** What deleting a resource does to the users it generated: kept (the default), or purged before the resource goes. */
+export const RECLAIM_POLICIES = ['Retain', 'Delete'] as const;
+export type ReclaimPolicy = (typeof RECLAIM_POLICIES)[number];
+
 export const userGenerationJobSpecSchema = z
   .object({
     count: job.count.describe('Users to generate (immutable; an operator refuses more than its MAX_JOB_COUNT).'),
@@ -33,6 +37,10 @@ export const userGenerationJobSpecSchema = z
       .describe('Consumer pods wanted while the job runs (at most the chunk topic partitions; default 1).'),
     suspend: z.boolean().optional().describe('true pauses publishing the job\'s chunks (those already published are still stored) and releases its consumers; false resumes it.'),
     ttlSecondsAfterFinished: z.number().int().min(0).max(31_536_000).optional().describe('Delete this resource that long after the job finished.'),
+    reclaimPolicy: z
+      .enum(RECLAIM_POLICIES)
+      .default('Retain')
+      .describe("What deleting this resource (by hand or by TTL) does to its users (immutable): Retain keeps them; Delete cancels a job still at work, purges its users, then lets the resource go."),
   })
   .strict();
 /** The spec as written (defaults are the API server's to fill in, from the CRD's schema). */
@@ -73,6 +81,15 @@ export const userGenerationJobStatusSchema = z
     etaSeconds: z.number().int().min(0).optional(),
     startTime: z.iso.datetime().optional(),
     completionTime: z.iso.datetime().optional(),
+    purge: z
+      .object({
+        state: z.enum(['purging', 'purged']),
+        deleted: z.number().int().min(0),
+        remaining: z.number().int().min(0),
+      })
+      .strict()
+      .optional()
+      .describe("How far the purge of the job's users has got (reclaimPolicy Delete on deletion, or DELETE /v1/jobs/{id}/users): users deleted so far, users still stored as last counted."),
     observedGeneration: z.number().int().min(0).optional(),
   })
   .strict();

@@ -15,6 +15,8 @@ export * from './domain/user-outbox';
 export * from './domain/user-view';
 export * from './domain/vocabulary';
 export * from './data/activity.repository';
+export * from './data/listing-cache';
+export * from './data/purge-deps';
 export * from './data/tally-reader';
 export * from './data/user';
 export * from './data/user-id';

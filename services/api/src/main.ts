@@ -1,7 +1,7 @@
 import type { RequestListener } from 'node:http';
 import { JobPublisher, toJobView } from '@userforge/jobs';
 import { StartupProgress, Teardown, createLogger, createMetricsRegistry, opsRequestListener, pingMongo, replyError, runService } from '@userforge/platform';
-import { TallyReader } from '@userforge/users';
+import { TallyReader, purgeDeps } from '@userforge/users';
 import { connectAdapters } from './adapters';
 import { createApp } from './app';
 import { loadApiConfig, type ApiConfig } from './config';
@@ -64,7 +64,7 @@ export async function start(config: ApiConfig = loadApiConfig(), opts: { signal?
       const job = await jobs.findById(id);
       if (job) onProgress(toJobView(job));
     };
-    const purger = new JobPurger({ jobs, users, tally, outbox, relay: outboxRelay, invalidateListings, windowSize: config.PURGE_WINDOW }, announceJob, logger);
+    const purger = new JobPurger(purgeDeps({ jobs, users, tally, outbox }, io.redis, { relay: outboxRelay, windowSize: config.PURGE_WINDOW }), announceJob, logger);
     const workers = [relay, tallyHealer(tally, io.redis, logger), activityHealer(activities, io.redis, logger), liveSampler(live, sample, logger), publisher, outboxRelay, purger];
     for (const worker of workers) await teardown.startWorker(worker);
 

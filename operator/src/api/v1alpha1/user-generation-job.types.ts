@@ -5,7 +5,11 @@ export type { Condition, UserGenerationJob, UserGenerationJobSpec, UserGeneratio
 
 export const API_VERSION = `${UGJ_GROUP}/${UGJ_VERSION}`;
 export const RESOURCE = { group: UGJ_GROUP, version: UGJ_VERSION, plural: UGJ_PLURAL } as const;
-/** Held while the platform job may still be running, so deleting the resource cancels it first. */
+/**
+ * Held while the platform job may still be running, so deleting the resource cancels it first; with
+ * `reclaimPolicy: Delete`, held as long as the job's users are stored, so deleting it purges them.
+ * (The name predates the purge; it stays, as resources hold it.)
+ */
 export const FINALIZER = 'userforge.io/cancel-job';
 
 /** `namespace/name`, the work queue's key. */

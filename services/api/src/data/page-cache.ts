@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { invalidateListings } from '@userforge/users';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
 
@@ -47,7 +48,7 @@ export class PageCache {
   }
 
   /** Hides every cached listing (for changes that do not go through the tally, such as edits). */
-  async invalidate(): Promise<void> {
-    await this.redis.incr(this.keys.version).catch(() => undefined);
+  invalidate(): Promise<void> {
+    return invalidateListings(this.redis, this.keys);
   }
 }

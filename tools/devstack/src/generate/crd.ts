@@ -52,7 +52,7 @@ const immutable = (field: string) => ({
 
 export function buildCrd(): Schema {
   const spec = toStructural(z.toJSONSchema(userGenerationJobSpecSchema, { io: 'input' })) as Schema;
-  spec['x-kubernetes-validations'] = ['count', 'seed', 'chunkSize', 'locale'].map(immutable);
+  spec['x-kubernetes-validations'] = ['count', 'seed', 'chunkSize', 'locale', 'reclaimPolicy'].map(immutable);
   const status = toStructural(z.toJSONSchema(userGenerationJobStatusSchema, { io: 'output' })) as Schema;
   // One condition per type, merged by type on server-side apply (metav1.Condition's list-map).
   Object.assign((status.properties as Record<string, Schema>).conditions!, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
@@ -77,6 +77,7 @@ export function buildCrd(): Schema {
             column('Stored', 'integer', '.status.usersStored', 'Users stored so far.'),
             column('Progress', 'string', '.status.progress', 'Users stored as a percentage of count.'),
             column('Users/s', 'integer', '.status.usersPerSec', 'Average users stored per second.'),
+            column('Reclaim', 'string', '.spec.reclaimPolicy', 'What deleting the resource does to its users: Retain or Delete.'),
             column('Age', 'date', '.metadata.creationTimestamp', ''),
           ],
           schema: {
