@@ -4,8 +4,7 @@ import { MongoClient } from 'mongodb';
 import { aUgj, apply, createNamespace, getUgj, installCrd, kubectl, mustOk, startOperator, usersOfJob, type OperatorProcess } from '@userforge/devstack';
 import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../services/consumer/src/main';
-import { testEnv, testKube, testMongoUrl } from '../../test/env';
-import { waitUntil } from '../../test/http';
+import { testEnv, testKube, testMongoUrl, waitUntil } from '@userforge/testkit';
 import { FINALIZER, jobIdFor } from '../src/api/v1alpha1/user-generation-job.types';
 
 jest.setTimeout(300_000);

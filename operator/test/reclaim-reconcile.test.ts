@@ -5,7 +5,7 @@ import type { PurgeRecord } from '@userforge/users';
 import { FINALIZER, jobIdFor, type UserGenerationJob } from '../src/api/v1alpha1/user-generation-job.types';
 import { SETTLE_AFTER_CANCEL_MS } from '../src/controller/reclaim';
 import { UserGenerationJobReconciler } from '../src/controller/user-generation-job.reconciler';
-import { world } from '../../packages/users/test/purge-world';
+import { world } from '@userforge/testkit/purge-world';
 import { aResource } from './fixtures';
 
 /**

@@ -54,3 +54,35 @@ describe('UserRepository.streamBySeq (real database)', () => {
     find.mockRestore();
   });
 });
+
+describe('UserRepository.deleteInSeqRange (real database)', () => {
+  let client: MongoClient;
+  let db: Db;
+  let users: UserRepository;
+  let stored: UserDocument[];
+
+  beforeAll(async () => {
+    client = await MongoClient.connect(testMongoUrl('user_repository_delete'));
+    db = client.db();
+    await db.dropDatabase();
+    users = new UserRepository(db);
+    await users.ensureIndexes();
+    stored = [...generateChunk({ jobId: 'b'.repeat(24), chunkIndex: 0, seed: 2, seqStart: 200, count: 10, locale: 'en', createdAt: new Date(0).toISOString() })].flat();
+    await users.insertIgnoringDuplicates(stored);
+  });
+
+  afterAll(async () => {
+    await db.dropDatabase();
+    await client.close();
+  });
+
+  it('deletes exactly the given users of the range: not the others, not a given one outside it, and counts what went', async () => {
+    const id = (seq: number) => stored.find((u) => u.seq === seq)!._id.toHexString();
+    // 209 lies outside [200, 205); 203 is deleted twice over (once already gone).
+    expect(await users.deleteInSeqRange(200, 205, [id(201), id(203), id(209)])).toBe(2);
+    expect(await users.deleteInSeqRange(200, 205, [id(203), id(204)])).toBe(1);
+    expect(await users.deleteInSeqRange(200, 205, [])).toBe(0);
+    const left = (await users.users.find({}, { projection: { seq: 1 } }).sort({ seq: 1 }).toArray()).map((u) => u.seq);
+    expect(left).toEqual([200, 202, 205, 206, 207, 208, 209]);
+  });
+});

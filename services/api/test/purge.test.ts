@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import type { JobView, PaginatedData, StatsView, UserView } from '@userforge/contracts';
 import { JobRepository, type JobDocument } from '@userforge/jobs';
+import { freePort } from '@userforge/devstack';
 import { newObjectIdHex } from '@userforge/platform';
 import { startApiWithConsumer, runJob, type ApiWithConsumer } from '@userforge/testkit/api-with-consumer';
-import { json, post, waitUntil, recount } from '@userforge/testkit';
+import { json, post, waitUntil, recount, probe, spawnApp, type AppProcess } from '@userforge/testkit';
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -17,6 +18,7 @@ describe("purging a job's users (real API, consumer and servers)", () => {
   let base: string;
   let client: MongoClient;
   let db: Db;
+  const children: AppProcess[] = [];
   let purged: JobView;
   let kept: JobView;
 
@@ -48,6 +50,7 @@ describe("purging a job's users (real API, consumer and servers)", () => {
   }, 240_000);
 
   afterAll(async () => {
+    await Promise.all(children.map((child) => child.kill()));
     await client?.close();
     await stack?.stop();
   });
@@ -148,5 +151,43 @@ describe("purging a job's users (real API, consumer and servers)", () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('not_found');
     expect((await purge('not-a-job-id')).status).toBe(400);
+  });
+
+  it('finishes a purge whose API process was killed (SIGKILL) half-way when the DELETE is repeated to a new process', async () => {
+    const job = await runJob(base, { count: 4000, seed: 3, chunkSize: 1000 }, key);
+    /** The API as a process of its own, with small windows: 200 steps, so a kill lands between the first and the last. */
+    const apiProcess = async () => {
+      const port = await freePort();
+      const child = spawnApp('services/api/src/main.ts', { ...stack.env, PORT: String(port), HOST: '127.0.0.1', API_KEY: apiKey, PURGE_WINDOW: '20', LOG_LEVEL: 'warn' });
+      children.push(child);
+      const at = `http://127.0.0.1:${port}`;
+      await waitUntil(() => probe(`${at}/readyz`), (r) => r.status === 200 || !child.alive(), 120_000);
+      expect(child.alive()).toBe(true);
+      return { child, at };
+    };
+    const progress = (at: string) => probe(`${at}/v1/jobs/${job.id}`).then((r) => (r.body as JobView | null)?.purge);
+
+    const first = await apiProcess();
+    expect((await purge(job.id, key, first.at)).status).toBe(202);
+    await waitUntil(() => progress(first.at), (p) => (p?.deleted ?? 0) > 0, 60_000, 5);
+    await first.child.kill('SIGKILL');
+    const left = await db.collection('users').countDocuments({ jobId: job.id });
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(4000);
+    expect(await progress(base)).toMatchObject({ state: 'purging' });
+
+    const second = await apiProcess();
+    const repeated = await purge(job.id, key, second.at);
+    expect(repeated.status).toBe(202);
+    const done = await waitUntil(() => progress(second.at), (p) => p?.state === 'purged', 120_000);
+    expect(done?.remaining).toBe(0);
+    expect(await db.collection('users').countDocuments({ jobId: job.id })).toBe(0);
+    expect(await db.collection('users').countDocuments({ jobId: kept.id })).toBe(1500);
+    // Users, countries and genders from the tally (events of the killed step may still wait for the
+    // relay's stale check, but its users have no activity to take out).
+    const stats = await get<StatsView>('/v1/stats');
+    const { computedAt, ...figures } = stats.body;
+    expect(figures).toEqual(await recount(db, Date.parse(computedAt)));
+    expect(figures.totalUsers).toBe(1500);
   });
 });

@@ -152,10 +152,15 @@ export class UserRepository {
     return this.users.countDocuments({ seq: { $gte: from, $lt: to } });
   }
 
-  /** Deletes exactly these users (their ids), found in [from, to) so the sequence index narrows the search. Returns how many went. */
+  /**
+   * Deletes exactly these users (their ids, each still in [from, to)). Returns how many went. One
+   * delete per id in a single command: FerretDB serves `_id` equality from its index, while an
+   * `$in` filter made it read the whole collection for every window of a purge.
+   */
   async deleteInSeqRange(from: number, to: number, ids: string[]): Promise<number> {
     if (!ids.length) return 0;
-    const filter = { seq: { $gte: from, $lt: to }, _id: { $in: ids.map((id) => new ObjectId(id)) } };
-    return (await this.users.deleteMany(filter)).deletedCount;
+    const seq = { $gte: from, $lt: to };
+    const deletes = ids.map((id) => ({ deleteOne: { filter: { _id: new ObjectId(id), seq } } }));
+    return (await this.users.bulkWrite(deletes, { ordered: false })).deletedCount;
   }
 }
