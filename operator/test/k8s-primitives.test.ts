@@ -247,7 +247,7 @@ describe('statusMergePatch', () => {
     const patch = statusMergePatch({ state: 'Succeeded', usersStored: 10, conditions: [] });
     expect(patch).toMatchObject({ state: 'Succeeded', usersStored: 10, conditions: [], etaSeconds: null, jobId: null });
     expect(Object.keys(patch).sort()).toEqual(
-      ['chunksDone', 'chunksTotal', 'completionTime', 'conditions', 'etaSeconds', 'jobId', 'observedGeneration', 'progress', 'startTime', 'state', 'usersPerSec', 'usersStored'],
+      ['chunksDone', 'chunksTotal', 'completionTime', 'conditions', 'etaSeconds', 'jobId', 'observedGeneration', 'progress', 'purge', 'startTime', 'state', 'usersPerSec', 'usersStored'],
     );
   });
 });
