@@ -24,6 +24,12 @@ export const apiConfigShape = {
   PROMETHEUS_URL: z.string().url('PROMETHEUS_URL must be a URL').optional(),
   /** Users removed per step of a purge (`DELETE /v1/jobs/{id}/users`): one delete, one tally delta, one bulk of events. */
   PURGE_WINDOW: env.int(1000, 1, 10_000),
+  /**
+   * How long an idle keep-alive connection stays open. Longer than the idle timeout of the proxies in
+   * front (ingress-nginx and most cloud load balancers keep upstream connections 60 s): a server that
+   * closes first races the proxy's next request on that connection, which the client sees as a 502.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(65_000, 1_000, 600_000),
   /** Largest request body accepted. */
   BODY_LIMIT: env.str('100kb'),
 };

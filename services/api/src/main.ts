@@ -43,7 +43,12 @@ export async function start(config: ApiConfig = loadApiConfig(), opts: { signal?
     ready: () => progress.check(),
     otherwise: (_req, res) => void progress.check().catch((err: Error) => replyError(res, 503, 'unavailable', err.message)),
   });
-  const server = await listen((req, res) => serve(req, res), config.PORT, config.HOST, () => hub.close());
+  const server = await listen((req, res) => serve(req, res), {
+    port: config.PORT,
+    host: config.HOST,
+    onClosing: () => hub.close(),
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  });
   let serverInTeardown = false;
   try {
     const io = await connectAdapters(config, logger, teardown, { signal: opts.signal, progress });

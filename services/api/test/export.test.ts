@@ -20,11 +20,15 @@ interface Raw {
   body: Buffer;
 }
 
-/** GET with node:http, which (unlike fetch) neither asks for nor undoes gzip by itself. */
+/**
+ * GET with node:http, which (unlike fetch) neither asks for nor undoes gzip by itself. Each request
+ * on a connection of its own: a pooled one the server closed while this process was busy comparing
+ * 20,000 users would be written to before its close is read, and reset.
+ */
 function rawGet(url: string, headers: Record<string, string> = {}): Promise<Raw> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { headers }, (res) => {
+      .get(url, { headers, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -37,7 +41,7 @@ function rawGet(url: string, headers: Record<string, string> = {}): Promise<Raw>
 /** The first `bytes` bytes of a response body, then the connection is dropped (a download cut short). */
 function firstBytes(url: string, bytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, (res) => {
+    const req = http.get(url, { agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let got = 0;
       res.on('data', (c: Buffer) => {

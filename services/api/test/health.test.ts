@@ -1,3 +1,5 @@
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';
 import { testEnv, testMongoUrl } from '@userforge/testkit';
@@ -45,6 +47,25 @@ describe('api process (real MongoDB-wire database and Redis)', () => {
     expect(await res.json()).toMatchObject({ error: { code: 'entity_too_large' } });
   });
 
+  it("keeps an idle connection open past Node's 5 s default, as a proxy in front expects, and says for how long", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ reused: boolean; keepAlive: string | undefined }>((resolve, reject) => {
+        const req = http.get(`${base}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ reused: req.reusedSocket, keepAlive: res.headers['keep-alive'] }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      expect(await get()).toEqual({ reused: false, keepAlive: 'timeout=65' });
+      await sleep(6_000);
+      expect(await get()).toEqual({ reused: true, keepAlive: 'timeout=65' });
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('exposes Prometheus metrics named by convention, labelled by route template', async () => {
     await fetch(`${base}/healthz`);
     const text = await (await fetch(`${base}/metrics`)).text();
@@ -56,6 +77,10 @@ describe('api process (real MongoDB-wire database and Redis)', () => {
 describe('api config', () => {
   it('fails fast on a bad port, naming the variable', () => {
     expect(() => loadApiConfig({ PORT: 'ninety' })).toThrow(/PORT/);
+  });
+
+  it('refuses a keep-alive timeout under a second, naming the variable', () => {
+    expect(() => loadApiConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' })).toThrow(/HTTP_KEEP_ALIVE_TIMEOUT_MS/);
   });
 });
 

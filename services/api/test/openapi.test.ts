@@ -50,7 +50,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'trace'];
 /** Any method, TRACE included (fetch refuses to send it). */
 function send(method: string, url: string): Promise<{ status: number; allow: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method }, (res) => {
+    const req = http.request(url, { method, agent: false }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: String(res.headers.allow ?? ''), body }));

@@ -7,7 +7,7 @@ import { route } from '../src/http/contract/route';
 /** What a client of a streamed reply sees: the status, the body it got, and whether the body ended cleanly. */
 function download(url: string, method = 'GET'): Promise<{ status: number; body: string; complete: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method }, (res) => {
+    const req = http.request(url, { method, agent: false }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('error', () => undefined); // a cut connection: `complete` stays false

@@ -11,9 +11,21 @@ export interface HttpServer {
  * their clients reconnect elsewhere), let requests in flight finish, and force-close only what is
  * still open after `graceMs`.
  */
-export async function listen(handler: RequestListener, port: number, host: string, onClosing: () => void, graceMs = 10_000): Promise<HttpServer> {
+export interface ListenOptions {
+  port: number;
+  host: string;
+  /** Ends long-lived streams when closing, so their clients reconnect elsewhere. */
+  onClosing: () => void;
+  /** Idle keep-alive connections close after this long (see HTTP_KEEP_ALIVE_TIMEOUT_MS). */
+  keepAliveTimeoutMs: number;
+  graceMs?: number;
+}
+
+export async function listen(handler: RequestListener, opts: ListenOptions): Promise<HttpServer> {
+  const { port, host, onClosing, keepAliveTimeoutMs, graceMs = 10_000 } = opts;
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer(handler).listen(port, host, () => resolve(s));
+    // A request's headers may take no longer than the connection may idle (Node requires headersTimeout > keepAliveTimeout).
+    const s = createServer({ keepAliveTimeout: keepAliveTimeoutMs, headersTimeout: keepAliveTimeoutMs + 1_000 }, handler).listen(port, host, () => resolve(s));
     s.once('error', reject);
   });
   return {
