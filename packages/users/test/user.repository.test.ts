@@ -86,3 +86,37 @@ describe('UserRepository.deleteInSeqRange (real database)', () => {
     expect(left).toEqual([200, 202, 205, 206, 207, 208, 209]);
   });
 });
+
+describe('UserRepository.insertIgnoringDuplicates (real database)', () => {
+  let client: MongoClient;
+  let users: UserRepository;
+  const chunk = (seqStart: number, count: number) =>
+    [...generateChunk({ jobId: 'c'.repeat(24), chunkIndex: 0, seed: 3, seqStart, count, locale: 'de', createdAt: new Date(0).toISOString() })].flat();
+
+  beforeAll(async () => {
+    client = await MongoClient.connect(testMongoUrl('user_repository_insert'));
+    await client.db().dropDatabase();
+    users = new UserRepository(client.db());
+    await users.ensureIndexes();
+  });
+
+  afterAll(async () => {
+    await client.db().dropDatabase();
+    await client.close();
+  });
+
+  it('stores a batch, then counts only the new users of a batch delivered again with more, storing each once', async () => {
+    expect(await users.insertIgnoringDuplicates(chunk(1, 300))).toBe(300);
+    expect(await users.insertIgnoringDuplicates(chunk(1, 500))).toBe(200);
+    expect(await users.insertIgnoringDuplicates([])).toBe(0);
+    const stored = await users.users.find({}, { projection: { seq: 1 } }).sort({ seq: 1 }).toArray();
+    expect(stored.map((u) => u.seq)).toEqual(Array.from({ length: 500 }, (_, i) => 1 + i));
+    expect(await users.users.findOne({ seq: 42 })).toEqual(chunk(1, 500)[41]);
+  });
+
+  it('throws a write error that is not a duplicate, having stored the rest of the batch', async () => {
+    const [good, bad] = chunk(1_000, 2);
+    await expect(users.insertIgnoringDuplicates([good!, { ...bad!, $where: 'x' } as never])).rejects.toThrow(expect.objectContaining({ name: 'MongoBulkWriteError' }));
+    expect(await users.users.countDocuments({ seq: { $in: [1_000, 1_001] } })).toBe(1);
+  });
+});

@@ -50,7 +50,7 @@ describe('api process (real MongoDB-wire database and Redis)', () => {
   it("keeps an idle connection open past Node's 5 s default, as a proxy in front expects, and says for how long", async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const get = () =>
-      new Promise<{ reused: boolean; keepAlive: string | undefined }>((resolve, reject) => {
+      new Promise<{ reused: boolean; keepAlive: unknown }>((resolve, reject) => {
         const req = http.get(`${base}/healthz`, { agent }, (res) => {
           res.resume();
           res.on('end', () => resolve({ reused: req.reusedSocket, keepAlive: res.headers['keep-alive'] }));

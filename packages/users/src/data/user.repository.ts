@@ -67,6 +67,7 @@ export class UserRepository {
    * is thrown.
    */
   async insertIgnoringDuplicates(users: UserDocument[]): Promise<number> {
+    if (users.length === 0) return 0; // the driver refuses an empty bulk
     try {
       return (await this.users.insertMany(users, { ordered: false })).insertedCount;
     } catch (err) {
