@@ -68,7 +68,46 @@ function npmRun(script: string, args: string[], file: string): Promise<string> {
 }
 
 interface Summary {
-  pods: { podRef: { name: string; namespace: string }; containers?: { name: string; cpu?: { usageCoreNanoSeconds?: number }; memory?: { rssBytes?: number; workingSetBytes?: number } }[] }[];
+  node: { cpu?: { usageCoreNanoSeconds?: number } };
+  pods: {
+    podRef: { name: string; namespace: string };
+    cpu?: { usageCoreNanoSeconds?: number };
+    containers?: { name: string; cpu?: { usageCoreNanoSeconds?: number }; memory?: { rssBytes?: number; workingSetBytes?: number } }[];
+  }[];
+}
+
+/**
+ * Reads from the API server through one `kubectl proxy` kept for the run. Spawning kubectl for each
+ * read (three every 2 s, more before the first user) cost about 0.1 CPU-s a time: CPU taken from the
+ * job being measured on a 2-core machine.
+ */
+interface ApiReader {
+  get<T>(apiPath: string): Promise<T>;
+  close(): void;
+}
+
+function startProxy(): Promise<ApiReader> {
+  const child = spawn(kubectlBin(), ['--kubeconfig', kindKubeconfig(k), 'proxy', '--port=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`kubectl proxy did not start: ${out}`)), 30_000);
+    child.on('exit', (code) => reject(new Error(`kubectl proxy exited ${code}: ${out}`)));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const port = /Starting to serve on 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+      if (!port) return;
+      clearTimeout(timer);
+      resolve({
+        async get<T>(apiPath: string): Promise<T> {
+          const res = await fetch(`http://127.0.0.1:${port}${apiPath}`);
+          if (!res.ok) throw new Error(`GET ${apiPath}: ${res.status} ${await res.text()}`);
+          return (await res.json()) as T;
+        },
+        close: () => child.kill('SIGTERM'),
+      });
+    });
+  });
 }
 
 /**
@@ -79,13 +118,24 @@ class ContainerCpu {
   private readonly last = new Map<string, number>();
   private readonly peakRss = new Map<string, number>();
   private readonly roles = new Map<string, string>();
+  /** The node's own counter and every other namespace's pods, to show where the rest of the CPU went. */
+  private readonly outside = new Map<string, number>();
 
-  constructor(private readonly node: string) {}
+  constructor(
+    private readonly api: ApiReader,
+    private readonly node: string,
+  ) {}
 
-  sample(): void {
-    const pods = json<{ items: { metadata: { name: string; labels?: Record<string, string> } }[] }>(['get', 'pods', '-n', NS]).items;
+  async sample(): Promise<void> {
+    const pods = (await this.api.get<{ items: { metadata: { name: string; labels?: Record<string, string> } }[] }>(`/api/v1/namespaces/${NS}/pods`)).items;
     for (const p of pods) this.roles.set(p.metadata.name, p.metadata.labels?.['app.kubernetes.io/component'] ?? p.metadata.name);
-    const summary = JSON.parse(kubectl(['get', '--raw', `/api/v1/nodes/${this.node}/proxy/stats/summary`])) as Summary;
+    const summary = await this.api.get<Summary>(`/api/v1/nodes/${this.node}/proxy/stats/summary`);
+    const nodeCpu = summary.node.cpu?.usageCoreNanoSeconds;
+    if (nodeCpu !== undefined) this.outside.set('node', nodeCpu);
+    for (const pod of summary.pods.filter((p) => p.podRef.namespace !== NS)) {
+      const podCpu = pod.cpu?.usageCoreNanoSeconds;
+      if (podCpu !== undefined) this.outside.set(`pods/${pod.podRef.namespace}/${pod.podRef.name}`, podCpu);
+    }
     for (const pod of summary.pods.filter((p) => p.podRef.namespace === NS)) {
       for (const c of pod.containers ?? []) {
         const key = `${pod.podRef.name}/${c.name}`;
@@ -108,9 +158,20 @@ class ContainerCpu {
     return Object.fromEntries(Object.entries(totals).filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]).map(([r, v]) => [r, Number(v.toFixed(1))]));
   }
 
-  /** The counters as last sampled: a baseline for byRole (containers started later count from zero). */
+  /** The counters as last sampled: a baseline for byRole and onNode (containers started later count from zero). */
   snapshot(): Map<string, number> {
-    return new Map(this.last);
+    return new Map([...this.last, ...[...this.outside].map(([key, v]) => [`outside:${key}`, v] as const)]);
+  }
+
+  /** CPU seconds of the whole node since the baseline: the release's pods, other pods (kube-system, add-ons), and the rest (kubelet, containerd). */
+  onNode(baseline: Map<string, number>): Record<string, number> {
+    const since = (key: string, now: number) => (now - (baseline.get(key) ?? 0)) / 1e9;
+    const release = [...this.last].reduce((sum, [key, v]) => sum + since(key, v), 0);
+    let otherPods = 0;
+    for (const [key, v] of this.outside) if (key.startsWith('pods/')) otherPods += since(`outside:${key}`, v);
+    const node = since('outside:node', this.outside.get('node') ?? 0);
+    const r = (x: number) => Number(x.toFixed(1));
+    return { node: r(node), release: r(release), otherPods: r(otherPods), outsidePods: r(node - release - otherPods) };
   }
 
   peakRssMb(component: string): number {
@@ -127,11 +188,12 @@ async function cluster() {
   log(`kind ready after ${Math.round((Date.now() - started) / 1000)} s; deploying with npm run skaffold -- run (dev values: the chart's own servers)`);
   await npmRun('skaffold', ['run', '--status-check=true'], 'skaffold-run.log');
   const node = json<{ items: { metadata: { name: string } }[] }>(['get', 'nodes']).items[0]!.metadata.name;
-  const cpu = new ContainerCpu(node);
+  const api = await startProxy();
+  const cpu = new ContainerCpu(api, node);
   try {
     // Quiet before measuring: whatever the deploy started settles.
     await sleep(10_000);
-    cpu.sample();
+    await cpu.sample();
     const baseline = cpu.snapshot();
     const ugj = { apiVersion: 'userforge.io/v1alpha1', kind: 'UserGenerationJob', metadata: { name: NAME, namespace: NS }, spec: { count: USERS, parallelism: PARALLELISM } };
     const applied = Date.now();
@@ -142,13 +204,13 @@ async function cluster() {
     let lastLog = 0;
     let lastSample = 0;
     for (;;) {
-      last = json<UserGenerationJob>(['get', 'ugj', NAME, '-n', NS]);
+      last = await api.get<UserGenerationJob>(`/apis/userforge.io/v1alpha1/namespaces/${NS}/usergenerationjobs/${NAME}`);
       const stored = last.status?.usersStored ?? 0;
       if (applyToFirstUserMs === undefined && stored > 0) applyToFirstUserMs = Date.now() - applied;
       const state = last.status?.state;
       if (state === 'Failed' || state === 'Cancelled') throw new Error(`${NAME} ended ${state}: ${JSON.stringify(last.status)}`);
       if (Date.now() - lastSample > 2_000) {
-        cpu.sample();
+        await cpu.sample();
         lastSample = Date.now();
       }
       if (state === 'Succeeded') break;
@@ -159,9 +221,10 @@ async function cluster() {
       // Fast until the first user (that is what is measured), then slowly: polling takes CPU from the job.
       await sleep(applyToFirstUserMs === undefined ? 200 : 2_000);
     }
-    cpu.sample();
+    await cpu.sample();
     const byRole = cpu.byRole(baseline);
     log(`cluster: CPU seconds by role ${JSON.stringify(byRole)}`);
+    log(`cluster: CPU seconds on the node ${JSON.stringify(cpu.onNode(baseline))}`);
     const jobId = jobIdFor(last.metadata.uid);
     const mongo = await portForward(kubectlBin(), kindKubeconfig(k), NS, `svc/${RELEASE}-dev-mongodb`, 27017);
     const client = await MongoClient.connect(`mongodb://127.0.0.1:${mongo.port}/userforge?directConnection=true`);
@@ -179,6 +242,7 @@ async function cluster() {
       mongo.close();
     }
   } finally {
+    api.close();
     if (!values['keep-cluster'] && !wasRunning) await kindDown(k, log);
   }
 }
