@@ -7,7 +7,7 @@
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '@userforge/devstack';
-import { CHART, VALUES_FILES, createRestrictedNamespace, kubectl, mustOk, render, renderText, type K8sObject } from './helm';
+import { CHART, VALUES_FILES, createRestrictedNamespace, kubectl, mustOk, render, renderText, waitForCrdEstablished, type K8sObject } from './helm';
 
 const RUN = `${process.pid}`;
 const namespaces: string[] = [];
@@ -25,7 +25,7 @@ beforeAll(() => {
   // idempotent, like operator/test/harness.ts installs the same bytes.
   const crd = path.join(CHART, 'crds', 'userforge.io_usergenerationjobs.yaml');
   mustOk(kubectl(['apply', '--server-side', '--force-conflicts', '-f', crd]), 'apply the CRD');
-  mustOk(kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/usergenerationjobs.userforge.io']), 'wait for the CRD');
+  waitForCrdEstablished('usergenerationjobs.userforge.io');
 });
 
 afterAll(() => {

@@ -71,6 +71,22 @@ export function createRestrictedNamespace(name: string): string {
   return name;
 }
 
+/**
+ * Waits until a CRD is Established. Not `kubectl wait --for=condition=Established`: on a CRD whose
+ * status has no conditions yet (just created, or re-created while an earlier delete finishes) it
+ * fails at once on the missing list instead of waiting.
+ */
+export function waitForCrdEstablished(name: string, timeoutMs = 60_000): void {
+  const deadline = Date.now() + timeoutMs;
+  let last: Run;
+  do {
+    last = kubectl(['get', 'crd', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
+    if (last.code === 0 && last.out.trim() === 'True') return;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+  } while (Date.now() < deadline);
+  throw new Error(`CRD ${name} not Established after ${timeoutMs} ms: ${last.err || `Established=${last.out || 'no condition yet'}`}`);
+}
+
 export function mustOk(r: Run, what: string): string {
   if (r.code !== 0) throw new Error(`${what} failed (${r.code}):\n${r.err || r.out}`);
   return r.out;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { CHART, find, kubectl, mustOk, podSpec, render, type K8sObject } from './helm';
+import { CHART, find, kubectl, mustOk, podSpec, render, waitForCrdEstablished, type K8sObject } from './helm';
 import { ALERTS_FILE, DASHBOARD_FILE, RULE_TESTS_FILE, alertRules, dashboard, dashboardQueries, panels, prometheusOperatorCrds, promtool, withGrafanaVariables } from './monitoring';
 
 const MONITORING_API = ['monitoring.coreos.com/v1'];
@@ -179,7 +179,7 @@ describe('the rendered monitoring objects on a real API server with the Promethe
       // Left as found: removed afterwards only if this test installed it.
       if (kubectl(['get', 'crd', name]).code !== 0) installed.push(name);
       mustOk(kubectl(['apply', '--server-side', '--force-conflicts', '-f', file]), `apply ${name}`);
-      mustOk(kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${name}`]), `wait for ${name}`);
+      waitForCrdEstablished(name);
     }
     mustOk(kubectl(['create', 'namespace', ns]), `create namespace ${ns}`);
   });

@@ -181,7 +181,10 @@ describe('users API: listing, cache, CRUD, activity, statistics (real servers)',
     await act(a!._id, SAFARI_IPHONE);
     await act(b!._id, CHROME_WINDOWS);
     expect((await fetch(`${base}/v1/user/activity/${String(c!._id)}`, { headers: { 'user-agent': SAFARI_IPHONE } })).status).toBe(202);
-    await waitUntil(() => db.collection('activities').countDocuments({}), (n) => n === 4, 30_000);
+    // The consumer's events group is new and reads the shared user-events topics from the beginning:
+    // every earlier test file's events come first (a purge publishes one per user), so this first wait
+    // covers that backlog as well as these events.
+    await waitUntil(() => db.collection('activities').countDocuments({}), (n) => n === 4, 150_000);
     const ofA = await get<{ data: { browser: string; os: string; device: string }[] }>(`/v1/users/${String(a!._id)}/activity`);
     expect(ofA.body.data.map((x) => [x.device, x.browser, x.os]).sort()).toEqual([
       ['desktop', 'Chrome', 'Windows'],
@@ -201,5 +204,5 @@ describe('users API: listing, cache, CRUD, activity, statistics (real servers)',
     const after = await waitUntil(() => get<StatsView>('/v1/stats'), (s) => s.body.totalActivityEvents === 2, 30_000);
     const { computedAt: at2, ...figures2 } = after.body;
     expect(figures2).toEqual(await recount(db, Date.parse(at2)));
-  });
+  }, 300_000);
 });
