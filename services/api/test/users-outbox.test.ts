@@ -8,7 +8,7 @@ import { loadConsumerConfig } from '../../consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../consumer/src/main';
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';
-import { testEnv, testMongoUrl, json, post, waitUntil, recount } from '@userforge/testkit';
+import { testEnv, testMongoUrl, json, post, waitUntil, recount, FIRST_EVENTS_WAIT_MS } from '@userforge/testkit';
 
 type ErrorBody = { error: { code: string; message: string } };
 type Seen = { topic: string; userId: string; fields?: string[] };
@@ -75,10 +75,7 @@ describe('user events with Kafka stopped and restarted (its own Kafka): the outb
     for (const [id, ua] of [[ann.id, CHROME_WINDOWS], [ann.id, SAFARI_IPHONE], [bob.id, CHROME_WINDOWS]] as const) {
       expect((await post(`${base}/v1/users/${id}/activity`, { type: 'login' }, { 'user-agent': ua })).status).toBe(202);
     }
-    // The consumer's events group is new and reads the shared user-events topics from the beginning:
-    // every earlier test file's events come first (a purge publishes one per user), so this first wait
-    // covers that backlog as well as these events.
-    await waitUntil(() => db.collection('activities').countDocuments({}), (n) => n === 3, 150_000);
+    await waitUntil(() => db.collection('activities').countDocuments({}), (n) => n === 3, FIRST_EVENTS_WAIT_MS);
     await waitUntil(stats, (s) => s.body.totalActivityEvents === 3, 30_000);
     await waitUntil(outbox, (events) => events.length === 0, 30_000);
 

@@ -10,7 +10,7 @@ import { loadConsumerConfig } from '../../consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../consumer/src/main';
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';
-import { testEnv, testMongoUrl, json, post, waitUntil, recount } from '@userforge/testkit';
+import { testEnv, testMongoUrl, json, post, waitUntil, recount, FIRST_EVENTS_WAIT_MS } from '@userforge/testkit';
 
 const person = (first: string, country: string) => ({
   name: { first, last: 'Recount' },
@@ -79,10 +79,7 @@ describe('activity figures after Redis lost its data (its own Redis): rebuilt fr
       [vic, AGENTS.firefoxLinux], [vic, AGENTS.none], [wim, AGENTS.safariIphone],
     ];
     for (const [user, agent] of plan) expect((await act(user, agent)).status).toBe(202);
-    // The consumer's events group is new and reads the shared user-events topics from the beginning:
-    // every earlier test file's events come first (a purge publishes one per user), so this first wait
-    // covers that backlog as well as these events.
-    await waitUntil(() => db.collection('activities').countDocuments({}), (n) => n === plan.length, 150_000);
+    await waitUntil(() => db.collection('activities').countDocuments({}), (n) => n === plan.length, FIRST_EVENTS_WAIT_MS);
     const before = await waitUntil(stats, (s) => s.figures.totalActivityEvents === plan.length && s.figures.totalUsers === 3, 30_000);
     expect(before.figures).toEqual(await recount(db, before.at));
     expect(before.figures.devices.length).toBeGreaterThan(1);

@@ -5,7 +5,7 @@ import { loadConsumerConfig } from '../../consumer/src/config';
 import { start as startConsumer, type RunningConsumer } from '../../consumer/src/main';
 import { loadApiConfig } from '../src/config';
 import { start, type RunningApi } from '../src/main';
-import { testEnv, testMongoUrl, json, post, waitUntil, recount } from '@userforge/testkit';
+import { testEnv, testMongoUrl, json, post, waitUntil, recount, FIRST_EVENTS_WAIT_MS } from '@userforge/testkit';
 
 type Page = PaginatedData<UserView>;
 type ErrorBody = { error: { code: string; message: string } };
@@ -181,10 +181,7 @@ describe('users API: listing, cache, CRUD, activity, statistics (real servers)',
     await act(a!._id, SAFARI_IPHONE);
     await act(b!._id, CHROME_WINDOWS);
     expect((await fetch(`${base}/v1/user/activity/${String(c!._id)}`, { headers: { 'user-agent': SAFARI_IPHONE } })).status).toBe(202);
-    // The consumer's events group is new and reads the shared user-events topics from the beginning:
-    // every earlier test file's events come first (a purge publishes one per user), so this first wait
-    // covers that backlog as well as these events.
-    await waitUntil(() => db.collection('activities').countDocuments({}), (n) => n === 4, 150_000);
+    await waitUntil(() => db.collection('activities').countDocuments({}), (n) => n === 4, FIRST_EVENTS_WAIT_MS);
     const ofA = await get<{ data: { browser: string; os: string; device: string }[] }>(`/v1/users/${String(a!._id)}/activity`);
     expect(ofA.body.data.map((x) => [x.device, x.browser, x.os]).sort()).toEqual([
       ['desktop', 'Chrome', 'Windows'],

@@ -25,3 +25,11 @@ export function testKube(): { kubeconfig: string; kubectl: string; version: stri
 
 /** Path of the isolated control plane's admin kubeconfig (`kubectl --kubeconfig <this>`). */
 export const testKubeconfig = (): string => testKube().kubeconfig;
+
+/**
+ * How long a test waits for its first user events to be stored when its consumer has an events group
+ * of its own. A new group reads the shared user-events topics from the beginning, so every earlier
+ * test file's events come first (a purge publishes one per user): the first wait covers that backlog
+ * as well as the test's own events. Later waits in the same test need no more than usual.
+ */
+export const FIRST_EVENTS_WAIT_MS = 150_000;

@@ -4,7 +4,7 @@
  * `@userforge/testkit/api-with-consumer` (the API and a consumer in-process) and
  * `@userforge/testkit/purge-world` (in-memory repositories for a purge).
  */
-export { testEnv, testMongoUrl, testKube, testKubeconfig } from './env';
+export { testEnv, testMongoUrl, testKube, testKubeconfig, FIRST_EVENTS_WAIT_MS } from './env';
 export { json, post, waitUntil } from './http';
 export { recount } from './recount';
 export { TcpGate, hostPort } from './tcp-gate';
