@@ -42,4 +42,17 @@ describe('UserOutboxRepository (real database)', () => {
     await outbox.remove([a, c]);
     expect(await outbox.count()).toBe(0);
   });
+
+  it('marks many events ready at once and names the ones no longer there; removes many, missing ones too', async () => {
+    const now = new Date();
+    const ids = await outbox.addMany(['c', 'd', 'e'].map((l) => updated(l.repeat(24), now)));
+    expect(ids).toHaveLength(3);
+    await outbox.remove([ids[1]!]);
+    expect(await outbox.markReadyMany(ids)).toEqual([ids[1]]);
+    expect((await outbox.oldest(10)).map((e) => [e.id, e.state])).toEqual([[ids[0], 'ready'], [ids[2], 'ready']]);
+    expect(await outbox.markReadyMany([])).toEqual([]);
+    await outbox.remove([]);
+    await outbox.remove([...ids, 'f'.repeat(26)]);
+    expect(await outbox.count()).toBe(0);
+  });
 });

@@ -97,11 +97,16 @@ export class UserOutboxRepository implements UserOutbox {
     return (await this.events.updateOne({ _id: id }, { $set: { state: 'ready' } })).matchedCount === 1;
   }
 
-  /** Marks many events ready; returns the ids no longer there (the relay resolved them as stale meanwhile). */
+  /**
+   * Marks many events ready; returns the ids no longer there (the relay resolved them as stale
+   * meanwhile). One update per id in a single command, as in `remove`.
+   */
   async markReadyMany(ids: string[]): Promise<string[]> {
     if (!ids.length) return [];
-    const { matchedCount } = await this.events.updateMany({ _id: { $in: ids } }, { $set: { state: 'ready' } });
+    const updates = ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { state: 'ready' as const } } } }));
+    const { matchedCount } = await this.events.bulkWrite(updates, { ordered: false });
     if (matchedCount === ids.length) return [];
+    // Rare (events pending past the stale limit): one read of the collection to name the missing ones.
     const present = new Set((await this.events.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
     return ids.filter((id) => !present.has(id));
   }
@@ -115,9 +120,18 @@ export class UserOutboxRepository implements UserOutbox {
     return (await this.events.find({}).sort({ _id: 1 }).limit(limit).toArray()).map(toEvent);
   }
 
-  /** Removes published (or discarded) events. */
+  /**
+   * Removes published (or discarded) events: one delete per id in a single command. FerretDB serves
+   * `_id` equality from its index, while an `$in` filter made it read the whole outbox for every
+   * relay batch, so a purge, which fills the outbox with a window's events at a time, slowed down
+   * as the outbox grew (docs/benchmarks.md, bench:export).
+   */
   async remove(ids: string[]): Promise<void> {
-    if (ids.length) await this.events.deleteMany({ _id: { $in: ids } });
+    if (!ids.length) return;
+    await this.events.bulkWrite(
+      ids.map((_id) => ({ deleteOne: { filter: { _id } } })),
+      { ordered: false },
+    );
   }
 
   /** Events not yet published. */
