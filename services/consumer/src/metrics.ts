@@ -11,6 +11,11 @@ export function createConsumerMetrics(registry: Registry) {
       help: 'Users newly stored by generation chunks (redelivered duplicates not counted).',
       registers,
     }),
+    usersAlreadyStored: new Counter({
+      name: `${METRIC_PREFIX}users_already_stored_total`,
+      help: 'Users of a chunk that were already stored, so not inserted again: the work redone for chunks delivered more than once (a rebalance, a crash, a retry).',
+      registers,
+    }),
     chunks: new Counter({
       name: `${METRIC_PREFIX}chunks_processed_total`,
       help: 'Chunks handled, by outcome: stored, skipped (job cancelled or done), dead_lettered.',

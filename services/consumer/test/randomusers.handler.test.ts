@@ -17,6 +17,7 @@ function harness(process: () => Promise<ChunkOutcome>) {
   const calls: string[] = [];
   const letters: DeadLetter[] = [];
   const failed: string[] = [];
+  const registry = new Registry();
   const handler = randomUsersHandler({
     processChunk: async () => {
       calls.push('process');
@@ -33,7 +34,7 @@ function harness(process: () => Promise<ChunkOutcome>) {
     commit: async (_topic, _partition, offset) => {
       calls.push(`commit ${offset}`);
     },
-    metrics: createConsumerMetrics(new Registry()),
+    metrics: createConsumerMetrics(registry),
     logger: createLogger('test', 'silent'),
     maxAttempts: 2,
     isStopping: () => false,
@@ -45,7 +46,8 @@ function harness(process: () => Promise<ChunkOutcome>) {
       message: { key: Buffer.from('k'), value: value === null ? null : Buffer.from(value), offset: '41' },
       heartbeat: async () => undefined,
     } as unknown as EachMessagePayload);
-  return { calls, letters, failed, deliver };
+  const counter = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.reduce((sum, v) => sum + v.value, 0);
+  return { calls, letters, failed, deliver, counter };
 }
 
 describe('randomusers handler', () => {
@@ -53,6 +55,12 @@ describe('randomusers handler', () => {
     const h = harness(async () => ({ kind: 'stored', inserted: 10, completedJob: true }));
     await h.deliver(encodeMessage(Topics.userCreateBulk, chunk));
     expect(h.calls).toEqual(['process', 'commit 42']);
+  });
+
+  it('counts the users of a redelivered chunk that were already stored apart from the new ones', async () => {
+    const h = harness(async () => ({ kind: 'stored', inserted: 4, completedJob: false }));
+    await h.deliver(encodeMessage(Topics.userCreateBulk, chunk));
+    expect([await h.counter('userforge_users_generated_total'), await h.counter('userforge_users_already_stored_total')]).toEqual([4, 6]);
   });
 
   it('dead-letters a malformed message with the reason and commits it, without processing', async () => {

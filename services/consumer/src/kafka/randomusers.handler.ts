@@ -62,6 +62,7 @@ export function randomUsersHandler(deps: RandomUsersHandlerDeps) {
           deps.metrics.chunks.inc({ outcome: outcome.kind });
           if (outcome.kind === 'stored') {
             deps.metrics.usersGenerated.inc(outcome.inserted);
+            deps.metrics.usersAlreadyStored.inc(chunk.count - outcome.inserted);
             endTimer();
           }
         }
