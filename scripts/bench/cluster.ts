@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import yaml from 'js-yaml';
 import { MongoClient } from 'mongodb';
-import { REPO_ROOT, installedKubernetes, kindDown, kindKubeconfig, kindStatus, kindUp, loadKindSettings, portForward } from '@userforge/devstack';
+import { REPO_ROOT, installedKubernetes, kindDown, kindKubeconfig, kindStatus, kindUp, loadKindSettings, portForward, type PortForward } from '@userforge/devstack';
 import { jobIdFor, type UserGenerationJob } from '../../operator/src/api/v1alpha1/user-generation-job.types';
 import { auditJob } from './audit-job';
 
@@ -65,6 +65,11 @@ function npmRun(script: string, args: string[], file: string): Promise<string> {
       else reject(new Error(`npm run ${script} exited ${code}; log: ${path.join(logDir, file)}\n${output.slice(-3000)}`));
     });
   });
+}
+
+interface PodItem {
+  metadata: { name: string; labels?: Record<string, string> };
+  status?: { containerStatuses?: { name: string; containerID?: string }[] };
 }
 
 interface Summary {
@@ -120,6 +125,10 @@ class ContainerCpu {
   private readonly roles = new Map<string, string>();
   /** The node's own counter and every other namespace's pods, to show where the rest of the CPU went. */
   private readonly outside = new Map<string, number>();
+  /** The consumer pods at the last sample. */
+  consumerPods: string[] = [];
+  /** The release's pods at the last sample. */
+  pods: PodItem[] = [];
 
   constructor(
     private readonly api: ApiReader,
@@ -127,8 +136,10 @@ class ContainerCpu {
   ) {}
 
   async sample(): Promise<void> {
-    const pods = (await this.api.get<{ items: { metadata: { name: string; labels?: Record<string, string> } }[] }>(`/api/v1/namespaces/${NS}/pods`)).items;
+    const pods = (await this.api.get<{ items: PodItem[] }>(`/api/v1/namespaces/${NS}/pods`)).items;
+    this.pods = pods;
     for (const p of pods) this.roles.set(p.metadata.name, p.metadata.labels?.['app.kubernetes.io/component'] ?? p.metadata.name);
+    this.consumerPods = pods.filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'consumer').map((p) => p.metadata.name);
     const summary = await this.api.get<Summary>(`/api/v1/nodes/${this.node}/proxy/stats/summary`);
     const nodeCpu = summary.node.cpu?.usageCoreNanoSeconds;
     if (nodeCpu !== undefined) this.outside.set('node', nodeCpu);
@@ -181,6 +192,124 @@ class ContainerCpu {
   }
 }
 
+/**
+ * The consumers' own counters, read from each consumer pod through a port-forward of its own (the
+ * chart's NetworkPolicy admits only scrapers to the metrics port; a port-forward enters the pod's
+ * network namespace from the kubelet). Sampled through the run and kept per pod: the operator scales
+ * a consumer away as soon as the job is done.
+ */
+class ConsumerCounters {
+  private static readonly NAMES = ['userforge_users_generated_total', 'userforge_users_already_stored_total', 'userforge_chunk_failures_total'] as const;
+  private readonly forwards = new Map<string, Promise<PortForward | undefined>>();
+  private readonly last = new Map<string, Record<string, number>>();
+
+  async sample(pods: string[]): Promise<void> {
+    for (const pod of pods) {
+      if (!this.forwards.has(pod)) this.forwards.set(pod, portForward(kubectlBin(), kindKubeconfig(k), NS, `pod/${pod}`, 9101).catch(() => undefined));
+      const forward = await this.forwards.get(pod)!;
+      const text = await fetch(`${forward?.url}/metrics`).then((r) => r.text(), () => undefined);
+      if (!forward || text === undefined) continue;
+      const values: Record<string, number> = {};
+      for (const name of ConsumerCounters.NAMES) {
+        values[name] = text
+          .split('\n')
+          .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+          .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+      }
+      this.last.set(pod, values);
+    }
+  }
+
+  /** Each counter summed over every consumer pod seen, as last read. */
+  totals(): Record<string, number> {
+    const totals: Record<string, number> = {};
+    for (const values of this.last.values()) for (const [name, v] of Object.entries(values)) totals[name.replace(/^userforge_/, '')] = (totals[name.replace(/^userforge_/, '')] ?? 0) + v;
+    return totals;
+  }
+
+  async close(): Promise<void> {
+    for (const forward of this.forwards.values()) (await forward)?.close();
+  }
+}
+
+/**
+ * User and system CPU of each of the release's containers, from its cgroup's cpu.stat as the host sees
+ * it (kind's node is a container whose cgroups nest in the host's): the kubelet reports only the sum.
+ * Read from the host, so it costs the node nothing. Empty where the cgroups cannot be found.
+ */
+class ContainerCgroups {
+  private readonly dirs = new Map<string, string | null>();
+  /** containerd id → role, and the first and last user/system microseconds read. */
+  private readonly roles = new Map<string, string>();
+  private readonly first = new Map<string, { user: number; system: number }>();
+  private readonly last = new Map<string, { user: number; system: number }>();
+
+  private find(id: string): string | null {
+    if (this.dirs.has(id)) return this.dirs.get(id)!;
+    const want = new Set([`cri-containerd-${id}.scope`, id]);
+    let found: string | null = null;
+    const walk = (dir: string, depth: number) => {
+      if (found || depth > 12) return;
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        if (!e.isDirectory()) continue;
+        if (want.has(e.name)) {
+          found = path.join(dir, e.name);
+          return;
+        }
+        walk(path.join(dir, e.name), depth + 1);
+      }
+    };
+    walk('/sys/fs/cgroup', 0);
+    this.dirs.set(id, found);
+    return found;
+  }
+
+  sample(pods: { metadata: { labels?: Record<string, string> }; status?: { containerStatuses?: { name: string; containerID?: string }[] } }[]): void {
+    for (const pod of pods) {
+      const component = pod.metadata.labels?.['app.kubernetes.io/component'] ?? 'other';
+      for (const c of pod.status?.containerStatuses ?? []) {
+        const id = c.containerID?.replace(/^containerd:\/\//, '');
+        if (!id) continue;
+        const dir = this.find(id);
+        if (!dir) continue;
+        try {
+          const stat = fs.readFileSync(path.join(dir, 'cpu.stat'), 'utf8');
+          const user = Number(/^user_usec (\d+)/m.exec(stat)?.[1]);
+          const system = Number(/^system_usec (\d+)/m.exec(stat)?.[1]);
+          this.roles.set(id, `${component}/${c.name}`);
+          if (!this.first.has(id)) this.first.set(id, { user, system });
+          this.last.set(id, { user, system });
+        } catch {
+          // The container ended: its last reading stands.
+        }
+      }
+    }
+  }
+
+  /** Share of each role's CPU spent in the kernel since the first reading (containers started later count from their first). */
+  systemShareByRole(): Record<string, number> {
+    const totals: Record<string, { all: number; system: number }> = {};
+    for (const [id, last] of this.last) {
+      const first = this.first.get(id)!;
+      const t = (totals[this.roles.get(id)!] ??= { all: 0, system: 0 });
+      t.all += last.user - first.user + (last.system - first.system);
+      t.system += last.system - first.system;
+    }
+    return Object.fromEntries(
+      Object.entries(totals)
+        .filter(([, t]) => t.all >= 50_000)
+        .sort((a, b) => b[1].all - a[1].all)
+        .map(([role, t]) => [role, Number((t.system / t.all).toFixed(2))]),
+    );
+  }
+}
+
 async function cluster() {
   const started = Date.now();
   const wasRunning = kindStatus(k).cluster;
@@ -190,10 +319,13 @@ async function cluster() {
   const node = json<{ items: { metadata: { name: string } }[] }>(['get', 'nodes']).items[0]!.metadata.name;
   const api = await startProxy();
   const cpu = new ContainerCpu(api, node);
+  const counters = new ConsumerCounters();
+  const cgroups = new ContainerCgroups();
   try {
     // Quiet before measuring: whatever the deploy started settles.
     await sleep(10_000);
     await cpu.sample();
+    cgroups.sample(cpu.pods);
     const baseline = cpu.snapshot();
     const ugj = { apiVersion: 'userforge.io/v1alpha1', kind: 'UserGenerationJob', metadata: { name: NAME, namespace: NS }, spec: { count: USERS, parallelism: PARALLELISM } };
     const applied = Date.now();
@@ -211,6 +343,8 @@ async function cluster() {
       if (state === 'Failed' || state === 'Cancelled') throw new Error(`${NAME} ended ${state}: ${JSON.stringify(last.status)}`);
       if (Date.now() - lastSample > 2_000) {
         await cpu.sample();
+        cgroups.sample(cpu.pods);
+        await counters.sample(cpu.consumerPods);
         lastSample = Date.now();
       }
       if (state === 'Succeeded') break;
@@ -222,7 +356,12 @@ async function cluster() {
       await sleep(applyToFirstUserMs === undefined ? 200 : 2_000);
     }
     await cpu.sample();
+    cgroups.sample(cpu.pods);
+    await counters.sample(cpu.consumerPods);
     const byRole = cpu.byRole(baseline);
+    log(`cluster: system-time share by role ${JSON.stringify(cgroups.systemShareByRole())}`);
+    // Users the consumers found already stored were generated, sent and refused again: redone work.
+    log(`cluster: consumers' counters ${JSON.stringify(counters.totals())}`);
     log(`cluster: CPU seconds by role ${JSON.stringify(byRole)}`);
     log(`cluster: CPU seconds on the node ${JSON.stringify(cpu.onNode(baseline))}`);
     const jobId = jobIdFor(last.metadata.uid);
@@ -242,6 +381,7 @@ async function cluster() {
       mongo.close();
     }
   } finally {
+    await counters.close();
     api.close();
     if (!values['keep-cluster'] && !wasRunning) await kindDown(k, log);
   }
@@ -254,6 +394,10 @@ async function local() {
   const out = await npmRun('bench:generate', ['--users', String(USERS), '--consumers', '2', '--pipeline-only'], 'bench-generate.log');
   const cpuLine = out.split('\n').find((l) => l.includes('pipeline: CPU seconds by role'));
   if (cpuLine) log(`local: ${cpuLine.replace(/^\[bench\] pipeline: /, '')}`);
+  for (const what of ['system-time share by role', 'found already stored']) {
+    const line = out.split('\n').find((l) => l.includes(what));
+    if (line) log(`local: ${line.replace(/^\[bench\] pipeline: /, '')}`);
+  }
   const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   if (!line) throw new Error(`bench:generate printed no JSON line; log in ${logDir}`);
   return JSON.parse(line) as { usersPerSec: number; duplicates: number; missing: number };

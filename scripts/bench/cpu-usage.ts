@@ -19,7 +19,7 @@ const GROUPS: Array<[string, RegExp]> = [
   ['bench', /scripts\/bench\//],
 ];
 
-type Snapshot = Map<string, { cmd: string; ticks: number }>;
+type Snapshot = Map<string, { cmd: string; ticks: number; systemTicks: number }>;
 
 export function cpuSnapshot(): Snapshot {
   const snapshot: Snapshot = new Map();
@@ -36,7 +36,7 @@ export function cpuSnapshot(): Snapshot {
       // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name.
       const ticks = Number(fields[11]) + Number(fields[12]);
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      snapshot.set(pid, { cmd, ticks });
+      snapshot.set(pid, { cmd, ticks, systemTicks: Number(fields[12]) });
     } catch {
       // The process ended between listing and reading.
     }
@@ -55,4 +55,29 @@ export function cpuSecondsByRole(before: Snapshot, after: Snapshot): Record<stri
     totals[role] = (totals[role] ?? 0) + spent / 100;
   }
   return Object.fromEntries(Object.entries(totals).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number(v.toFixed(1))]));
+}
+
+/**
+ * The share of each role's CPU spent in the kernel (system time) between two snapshots: where a
+ * role's CPU differs between two set-ups, this says whether its own code or the kernel's path (the
+ * network, the file system) took the difference.
+ */
+export function systemShareByRole(before: Snapshot, after: Snapshot): Record<string, number> {
+  const totals: Record<string, { all: number; system: number }> = {};
+  for (const [pid, { cmd, ticks, systemTicks }] of after) {
+    const earlier = before.get(pid);
+    const same = earlier && earlier.cmd === cmd;
+    const spent = same ? ticks - earlier.ticks : ticks;
+    if (spent <= 0) continue;
+    const role = GROUPS.find(([, re]) => re.test(cmd))?.[0] ?? 'other';
+    const t = (totals[role] ??= { all: 0, system: 0 });
+    t.all += spent;
+    t.system += same ? systemTicks - earlier.systemTicks : systemTicks;
+  }
+  return Object.fromEntries(
+    Object.entries(totals)
+      .filter(([, t]) => t.all >= 5)
+      .sort((a, b) => b[1].all - a[1].all)
+      .map(([k, t]) => [k, Number((t.system / t.all).toFixed(2))]),
+  );
 }

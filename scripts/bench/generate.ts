@@ -22,7 +22,7 @@ import { USER_INDEXES, generateChunk, type UserDocument } from '@userforge/users
 import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { appEnv, tsxCommand, waitForHttp, freePort, REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 import { auditJob } from './audit-job';
-import { cpuSecondsByRole, cpuSnapshot } from './cpu-usage';
+import { cpuSecondsByRole, cpuSnapshot, systemShareByRole } from './cpu-usage';
 
 const { values } = parseArgs({
   options: {
@@ -118,8 +118,17 @@ async function pipeline() {
       }
     }
     const seconds = (Date.parse(job.finishedAt!) - started) / 1e3;
-    const cpu = cpuSecondsByRole(cpuBefore, cpuSnapshot());
+    const cpuAfter = cpuSnapshot();
+    const cpu = cpuSecondsByRole(cpuBefore, cpuAfter);
     log(`pipeline: CPU seconds by role ${JSON.stringify(cpu)}`);
+    log(`pipeline: system-time share by role ${JSON.stringify(systemShareByRole(cpuBefore, cpuAfter))}`);
+    // Users found already stored were generated, sent and refused again: work redone for chunks delivered twice.
+    let alreadyStored = 0;
+    for (const port of consumerPorts) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      alreadyStored += Number(/^userforge_users_already_stored_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+    }
+    log(`pipeline: users the consumers found already stored ${alreadyStored}`);
     const rss = Math.max(...children.slice(1).map((c) => peakRssMb(c.pid!)));
     const jobDoc = await client.db().collection<{ _id: string; seqBase: number }>('jobs').findOne({ _id: job.id });
     const { duplicates, missing } = await auditJob(client.db(), job.id, jobDoc!.seqBase, USERS);
@@ -150,6 +159,9 @@ async function ceiling(chunkSize: number) {
   for (const { key, ...options } of USER_INDEXES) await users.createIndex(key, options);
   const batches = allUsers(USERS, chunkSize, INSERT_BATCH_SIZE);
   log(`ceiling: ${USERS} users pre-generated, inserting with ${INSERT_CONCURRENCY} concurrent insertMany calls`);
+  // Collect generation's garbage before the snapshot: left pending, it is collected during the
+  // inserts and counted as serialisation CPU, more or less of it from run to run.
+  (globalThis as { gc?: () => void }).gc?.();
   let next = 0;
   const cpuBefore = cpuSnapshot();
   const started = process.hrtime.bigint();
