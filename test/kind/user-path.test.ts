@@ -35,8 +35,10 @@ const SAMPLE = path.join(REPO_ROOT, 'k8s', 'samples', 'user-generation-job.yaml'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RECORD = path.join(RESULTS, 'kind-user-path.txt');
 const OUTSIDER_NS = 'userforge-outsider';
+/** The consumers the operator keeps while no job runs, as the dev values the user deploys set it. */
+const MIN_CONSUMERS = (yaml.load(fs.readFileSync(path.join(CHART, 'values-dev.yaml'), 'utf8')) as { operator: { minConsumers: number } }).operator.minConsumers;
 /** Large enough that the job is well under way once the operator's 3 consumers are Ready. */
-const BIG = 400_000;
+const BIG = 600_000;
 const skip = process.getuid?.() !== 0 ? 'kind runs on a Docker engine of its own, which needs root' : undefined;
 const suite = skip ? describe.skip : describe;
 const log = (m: string) => process.stderr.write(`[kind-user-path] ${m}\n`);
@@ -310,7 +312,7 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
     expect(leaders.map((x) => [x.metric.pod, x.value[1]]).sort()).toEqual(operators.map((p) => [p, p === holder ? '1' : '0']).sort());
   });
 
-  it(`a job with parallelism 3 scales the consumers to 3; a consumer pod and the leading operator deleted mid-job, it still stores exactly ${BIG.toLocaleString('en')} users, its events arrive through the Ingress, and the consumers go back to 1`, async () => {
+  it(`a job with parallelism 3 scales the consumers to 3; a consumer pod and the leading operator deleted mid-job, it still stores exactly ${BIG.toLocaleString('en')} users, its events arrive through the Ingress, and the consumers go back to the dev values' ${MIN_CONSUMERS}`, async () => {
     const sse = watchJobEvents(`http://${HOST}/v1/events`, { address: k.USERFORGE_KIND_ENGINE_ADDRESS });
     kc.apply(ugj(NS, 'parallel', BIG, 3));
     const jobId = jobIdFor(getUgj(kc, NS, 'parallel').metadata.uid!);
@@ -337,7 +339,7 @@ suite('the user path on kind: kind:up, npm run skaffold -- run, a sample job', (
     expect(events.some((e) => e.job.usersStored > 0 && e.job.usersStored < BIG)).toBe(true);
     expect(events.at(-1)!.job).toMatchObject({ state: 'succeeded', usersStored: BIG });
 
-    await until('consumers back to the minimum', () => consumerReplicas(kc, NS), (r) => r.spec === 1 && r.ready === 1, 180_000);
+    await until('consumers back to the minimum', () => consumerReplicas(kc, NS), (r) => r.spec === MIN_CONSUMERS && r.ready === MIN_CONSUMERS, 180_000);
     record(RECORD, `kubectl get pods,ugj (parallel job done after consumer ${victim} and leader ${leader} were deleted)`, kc.ok(kc.kubectl(['get', 'pods,ugj', '-n', NS]), 'get pods,ugj'));
   });
 
