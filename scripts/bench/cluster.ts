@@ -207,8 +207,12 @@ class ConsumerCounters {
     for (const pod of pods) {
       if (!this.forwards.has(pod)) this.forwards.set(pod, portForward(kubectlBin(), kindKubeconfig(k), NS, `pod/${pod}`, 9101).catch(() => undefined));
       const forward = await this.forwards.get(pod)!;
-      const text = await fetch(`${forward?.url}/metrics`).then((r) => r.text(), () => undefined);
-      if (!forward || text === undefined) continue;
+      if (!forward) {
+        this.forwards.delete(pod); // a pod still starting: try again at the next sample
+        continue;
+      }
+      const text = await fetch(`${forward.url}/metrics`).then((r) => r.text(), () => undefined);
+      if (text === undefined) continue;
       const values: Record<string, number> = {};
       for (const name of ConsumerCounters.NAMES) {
         values[name] = text
@@ -233,10 +237,28 @@ class ConsumerCounters {
 }
 
 /**
- * User and system CPU of each of the release's containers, from its cgroup's cpu.stat as the host sees
- * it (kind's node is a container whose cgroups nest in the host's): the kubelet reports only the sum.
- * Read from the host, so it costs the node nothing. Empty where the cgroups cannot be found.
+ * User and system CPU of each of the release's containers, from its cgroup as the host sees it (kind's
+ * node is a container whose cgroups nest in the host's): the kubelet reports only the sum. cgroup v2's
+ * cpu.stat (microseconds) or, on a v1 host, cpuacct.stat (clock ticks, 100 a second). Read from the
+ * host, so it costs the node nothing. Empty where the cgroups cannot be found.
  */
+const CgroupLayout = fs.existsSync('/sys/fs/cgroup/cgroup.controllers')
+  ? {
+      root: '/sys/fs/cgroup',
+      read(dir: string) {
+        const stat = fs.readFileSync(path.join(dir, 'cpu.stat'), 'utf8');
+        return { user: Number(/^user_usec (\d+)/m.exec(stat)?.[1]), system: Number(/^system_usec (\d+)/m.exec(stat)?.[1]) };
+      },
+    }
+  : {
+      root: '/sys/fs/cgroup/cpuacct',
+      read(dir: string) {
+        const stat = fs.readFileSync(path.join(dir, 'cpuacct.stat'), 'utf8');
+        const usec = (ticks: string | undefined) => Number(ticks) * 10_000;
+        return { user: usec(/^user (\d+)/m.exec(stat)?.[1]), system: usec(/^system (\d+)/m.exec(stat)?.[1]) };
+      },
+    };
+
 class ContainerCgroups {
   private readonly dirs = new Map<string, string | null>();
   /** containerd id → role, and the first and last user/system microseconds read. */
@@ -265,7 +287,7 @@ class ContainerCgroups {
         walk(path.join(dir, e.name), depth + 1);
       }
     };
-    walk('/sys/fs/cgroup', 0);
+    walk(CgroupLayout.root, 0);
     this.dirs.set(id, found);
     return found;
   }
@@ -279,9 +301,7 @@ class ContainerCgroups {
         const dir = this.find(id);
         if (!dir) continue;
         try {
-          const stat = fs.readFileSync(path.join(dir, 'cpu.stat'), 'utf8');
-          const user = Number(/^user_usec (\d+)/m.exec(stat)?.[1]);
-          const system = Number(/^system_usec (\d+)/m.exec(stat)?.[1]);
+          const { user, system } = CgroupLayout.read(dir);
           this.roles.set(id, `${component}/${c.name}`);
           if (!this.first.has(id)) this.first.set(id, { user, system });
           this.last.set(id, { user, system });
@@ -368,9 +388,11 @@ async function cluster() {
     const mongo = await portForward(kubectlBin(), kindKubeconfig(k), NS, `svc/${RELEASE}-dev-mongodb`, 27017);
     const client = await MongoClient.connect(`mongodb://127.0.0.1:${mongo.port}/userforge?directConnection=true`);
     try {
-      const job = await client.db().collection<{ _id: string; seqBase: number; finishedAt?: Date }>('jobs').findOne({ _id: jobId });
+      const job = await client.db().collection<{ _id: string; seqBase: number; createdAt: Date; finishedAt?: Date }>('jobs').findOne({ _id: jobId });
       if (!job?.finishedAt) throw new Error(`platform job ${jobId} has no finishedAt`);
       const seconds = (job.finishedAt.getTime() - applied) / 1e3;
+      // The part of the cluster's time the local run does not have: the operator's way from kubectl apply to the job.
+      log(`cluster: apply → job created by the operator ${job.createdAt.getTime() - applied} ms; created → finished ${((job.finishedAt.getTime() - job.createdAt.getTime()) / 1e3).toFixed(1)} s`);
       const audit = await auditJob(client.db(), jobId, job.seqBase, USERS);
       const consumerPeakRssMb = cpu.peakRssMb('consumer');
       log(`cluster: ${USERS} users in ${seconds.toFixed(1)} s; duplicates ${audit.duplicates}, missing ${audit.missing}; consumer peak RSS ${consumerPeakRssMb.toFixed(0)} MB`);
