@@ -55,4 +55,13 @@ describe('UserOutboxRepository (real database)', () => {
     await outbox.remove([...ids, 'f'.repeat(26)]);
     expect(await outbox.count()).toBe(0);
   });
+
+  it("marks and removes a purge window's worth of events in one call each (more than the database server's connection pool)", async () => {
+    const now = new Date();
+    const ids = await outbox.addMany(Array.from({ length: 1_000 }, (_, i) => updated(i.toString(16).padStart(24, '0'), now)));
+    expect(await outbox.markReadyMany(ids)).toEqual([]);
+    expect(await db.collection('user_outbox').countDocuments({ state: 'ready' })).toBe(1_000);
+    await outbox.remove(ids);
+    expect(await outbox.count()).toBe(0);
+  });
 });

@@ -99,14 +99,15 @@ export class UserOutboxRepository implements UserOutbox {
 
   /**
    * Marks many events ready; returns the ids no longer there (the relay resolved them as stale
-   * meanwhile). One update per id in a single command, as in `remove`.
+   * meanwhile). One `updateMany` over the ids, not one update per id in a single command as in
+   * `remove`: FerretDB 1.24 keeps a PostgreSQL connection per update statement until the command
+   * ends, so a command with more statements than its pool has connections waits for itself and
+   * stops the whole server (seen at a purge window's 1,000 events).
    */
   async markReadyMany(ids: string[]): Promise<string[]> {
     if (!ids.length) return [];
-    const updates = ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { state: 'ready' as const } } } }));
-    const { matchedCount } = await this.events.bulkWrite(updates, { ordered: false });
+    const { matchedCount } = await this.events.updateMany({ _id: { $in: ids } }, { $set: { state: 'ready' } });
     if (matchedCount === ids.length) return [];
-    // Rare (events pending past the stale limit): one read of the collection to name the missing ones.
     const present = new Set((await this.events.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
     return ids.filter((id) => !present.has(id));
   }
