@@ -156,7 +156,7 @@ describe('development servers', () => {
     const objects = render({ valuesFile: DEV });
     expect(objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name).sort()).toEqual(SERVERS.map((s) => `userforge-dev-${s}`));
     for (const name of ['api', 'operator', 'dashboard']) expect([name, (find(objects, 'Deployment', `userforge-${name}`).spec as { replicas: number }).replicas]).toEqual([name, 1]);
-    expect(envOf(objects, 'operator').MIN_CONSUMERS).toBe('1');
+    expect(envOf(objects, 'operator').MIN_CONSUMERS).toBe('2');
     const ingress = find(objects, 'Ingress', 'userforge-api') as K8sObject & { spec: { ingressClassName: string; rules: { host: string }[] } };
     expect([ingress.spec.ingressClassName, ingress.spec.rules[0]!.host]).toEqual(['nginx', 'userforge.localtest.me']);
   });
