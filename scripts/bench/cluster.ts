@@ -18,6 +18,8 @@ import { MongoClient } from 'mongodb';
 import { REPO_ROOT, installedKubernetes, kindDown, kindKubeconfig, kindStatus, kindUp, loadKindSettings, portForward, type PortForward } from '@userforge/devstack';
 import { jobIdFor, type UserGenerationJob } from '../../operator/src/api/v1alpha1/user-generation-job.types';
 import { auditJob } from './audit-job';
+import { systemShares } from './cpu-usage';
+import { metricSum } from './metrics-text';
 
 const { values } = parseArgs({
   options: {
@@ -214,12 +216,7 @@ class ConsumerCounters {
       const text = await fetch(`${forward.url}/metrics`).then((r) => r.text(), () => undefined);
       if (text === undefined) continue;
       const values: Record<string, number> = {};
-      for (const name of ConsumerCounters.NAMES) {
-        values[name] = text
-          .split('\n')
-          .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-          .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-      }
+      for (const name of ConsumerCounters.NAMES) values[name] = metricSum(text, name);
       this.last.set(pod, values);
     }
   }
@@ -321,12 +318,7 @@ class ContainerCgroups {
       t.all += last.user - first.user + (last.system - first.system);
       t.system += last.system - first.system;
     }
-    return Object.fromEntries(
-      Object.entries(totals)
-        .filter(([, t]) => t.all >= 50_000)
-        .sort((a, b) => b[1].all - a[1].all)
-        .map(([role, t]) => [role, Number((t.system / t.all).toFixed(2))]),
-    );
+    return systemShares(totals, 50_000);
   }
 }
 

@@ -44,17 +44,36 @@ export function cpuSnapshot(): Snapshot {
   return snapshot;
 }
 
+/** Each process's ticks (all, and in the kernel) between two snapshots, with its role; a reused pid counts from zero. */
+function* spentByRole(before: Snapshot, after: Snapshot): Generator<{ role: string; spent: number; system: number }> {
+  for (const [pid, { cmd, ticks, systemTicks }] of after) {
+    const earlier = before.get(pid);
+    const same = earlier !== undefined && earlier.cmd === cmd;
+    const spent = same ? ticks - earlier.ticks : ticks;
+    if (spent <= 0) continue;
+    const role = GROUPS.find(([, re]) => re.test(cmd))?.[0] ?? 'other';
+    yield { role, spent, system: same ? systemTicks - earlier.systemTicks : systemTicks };
+  }
+}
+
 /** CPU seconds per role between two snapshots (clock ticks are 100 per second on Linux). */
 export function cpuSecondsByRole(before: Snapshot, after: Snapshot): Record<string, number> {
   const totals: Record<string, number> = {};
-  for (const [pid, { cmd, ticks }] of after) {
-    const earlier = before.get(pid);
-    const spent = earlier && earlier.cmd === cmd ? ticks - earlier.ticks : ticks;
-    if (spent <= 0) continue;
-    const role = GROUPS.find(([, re]) => re.test(cmd))?.[0] ?? 'other';
-    totals[role] = (totals[role] ?? 0) + spent / 100;
-  }
+  for (const { role, spent } of spentByRole(before, after)) totals[role] = (totals[role] ?? 0) + spent / 100;
   return Object.fromEntries(Object.entries(totals).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number(v.toFixed(1))]));
+}
+
+/**
+ * Each role's share of CPU spent in the kernel, largest role first, leaving out roles with less than
+ * `minAll` in all (in whatever unit the totals are).
+ */
+export function systemShares(totals: Record<string, { all: number; system: number }>, minAll: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(totals)
+      .filter(([, t]) => t.all >= minAll)
+      .sort((a, b) => b[1].all - a[1].all)
+      .map(([k, t]) => [k, Number((t.system / t.all).toFixed(2))]),
+  );
 }
 
 /**
@@ -64,20 +83,10 @@ export function cpuSecondsByRole(before: Snapshot, after: Snapshot): Record<stri
  */
 export function systemShareByRole(before: Snapshot, after: Snapshot): Record<string, number> {
   const totals: Record<string, { all: number; system: number }> = {};
-  for (const [pid, { cmd, ticks, systemTicks }] of after) {
-    const earlier = before.get(pid);
-    const same = earlier && earlier.cmd === cmd;
-    const spent = same ? ticks - earlier.ticks : ticks;
-    if (spent <= 0) continue;
-    const role = GROUPS.find(([, re]) => re.test(cmd))?.[0] ?? 'other';
+  for (const { role, spent, system } of spentByRole(before, after)) {
     const t = (totals[role] ??= { all: 0, system: 0 });
     t.all += spent;
-    t.system += same ? systemTicks - earlier.systemTicks : systemTicks;
+    t.system += system;
   }
-  return Object.fromEntries(
-    Object.entries(totals)
-      .filter(([, t]) => t.all >= 5)
-      .sort((a, b) => b[1].all - a[1].all)
-      .map(([k, t]) => [k, Number((t.system / t.all).toFixed(2))]),
-  );
+  return systemShares(totals, 5);
 }

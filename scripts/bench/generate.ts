@@ -23,6 +23,7 @@ import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { appEnv, tsxCommand, waitForHttp, freePort, REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 import { auditJob } from './audit-job';
 import { cpuSecondsByRole, cpuSnapshot, systemShareByRole } from './cpu-usage';
+import { metricSum } from './metrics-text';
 
 const { values } = parseArgs({
   options: {
@@ -126,7 +127,7 @@ async function pipeline() {
     let alreadyStored = 0;
     for (const port of consumerPorts) {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      alreadyStored += Number(/^userforge_users_already_stored_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+      alreadyStored += metricSum(text, 'userforge_users_already_stored_total');
     }
     log(`pipeline: users the consumers found already stored ${alreadyStored}`);
     const rss = Math.max(...children.slice(1).map((c) => peakRssMb(c.pid!)));
