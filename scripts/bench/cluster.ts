@@ -6,7 +6,7 @@
  *       database (duplicates and holes), CPU seconds by pod and container from the kubelet;
  *   (b) then, with the node idle, the local stack's pipeline (`bench:generate --pipeline-only`, 2
  *       consumers) for the same number of users.
- * Ends with one JSON line. Usage: npm run bench:cluster -- [--users 1000000] [--keep-cluster]
+ * The local stack is stopped before and after. Ends with one JSON line. Usage: npm run bench:cluster -- [--users 1000000] [--keep-cluster]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +18,7 @@ import { MongoClient } from 'mongodb';
 import { REPO_ROOT, installedKubernetes, kindDown, kindKubeconfig, kindStatus, kindUp, loadKindSettings, portForward, type PortForward } from '@userforge/devstack';
 import { jobIdFor, type UserGenerationJob } from '../../operator/src/api/v1alpha1/user-generation-job.types';
 import { auditJob } from './audit-job';
+import { jobTimeline } from './job-timeline';
 import { systemShares } from './cpu-usage';
 import { metricSum } from './metrics-text';
 
@@ -383,8 +384,8 @@ async function cluster() {
       const job = await client.db().collection<{ _id: string; seqBase: number; createdAt: Date; finishedAt?: Date }>('jobs').findOne({ _id: jobId });
       if (!job?.finishedAt) throw new Error(`platform job ${jobId} has no finishedAt`);
       const seconds = (job.finishedAt.getTime() - applied) / 1e3;
-      // The part of the cluster's time the local run does not have: the operator's way from kubectl apply to the job.
-      log(`cluster: apply → job created by the operator ${job.createdAt.getTime() - applied} ms; created → finished ${((job.finishedAt.getTime() - job.createdAt.getTime()) / 1e3).toFixed(1)} s`);
+      // Start-up against throughput; the local run prints the same line from its POST.
+      log(`cluster: timeline from kubectl apply ${JSON.stringify(await jobTimeline(client.db(), jobId, applied, USERS))}`);
       const audit = await auditJob(client.db(), jobId, job.seqBase, USERS);
       const consumerPeakRssMb = cpu.peakRssMb('consumer');
       log(`cluster: ${USERS} users in ${seconds.toFixed(1)} s; duplicates ${audit.duplicates}, missing ${audit.missing}; consumer peak RSS ${consumerPeakRssMb.toFixed(0)} MB`);
@@ -408,7 +409,7 @@ async function local() {
   const out = await npmRun('bench:generate', ['--users', String(USERS), '--consumers', '2', '--pipeline-only'], 'bench-generate.log');
   const cpuLine = out.split('\n').find((l) => l.includes('pipeline: CPU seconds by role'));
   if (cpuLine) log(`local: ${cpuLine.replace(/^\[bench\] pipeline: /, '')}`);
-  for (const what of ['system-time share by role', 'found already stored']) {
+  for (const what of ['system-time share by role', 'found already stored', 'timeline from']) {
     const line = out.split('\n').find((l) => l.includes(what));
     if (line) log(`local: ${line.replace(/^\[bench\] pipeline: /, '')}`);
   }
@@ -418,8 +419,13 @@ async function local() {
 }
 
 async function main() {
+  // Each side runs alone: the local stack's servers stay stopped while the cluster's job runs (idle,
+  // they still woke up for timers and took CPU from the node), and kind is down while the local one runs.
+  log('stopping the local stack (npm run stack:down) so the cluster runs alone');
+  await npmRun('stack:down', [], 'stack-down-before.log');
   const c = await cluster();
   const l = await local();
+  await npmRun('stack:down', [], 'stack-down-after.log');
   if (l.duplicates !== 0 || l.missing !== 0) log(`local pipeline not exact: duplicates ${l.duplicates}, missing ${l.missing}`);
   const round = (x: number, d = 0) => Number(x.toFixed(d));
   console.log(

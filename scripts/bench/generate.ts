@@ -22,6 +22,7 @@ import { USER_INDEXES, generateChunk, type UserDocument } from '@userforge/users
 import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { appEnv, tsxCommand, waitForHttp, freePort, REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 import { auditJob } from './audit-job';
+import { jobTimeline } from './job-timeline';
 import { cpuSecondsByRole, cpuSnapshot, systemShareByRole } from './cpu-usage';
 import { metricSum } from './metrics-text';
 
@@ -130,6 +131,7 @@ async function pipeline() {
       alreadyStored += metricSum(text, 'userforge_users_already_stored_total');
     }
     log(`pipeline: users the consumers found already stored ${alreadyStored}`);
+    log(`pipeline: timeline from the POST ${JSON.stringify(await jobTimeline(client.db(), job.id, started, USERS))}`);
     const rss = Math.max(...children.slice(1).map((c) => peakRssMb(c.pid!)));
     const jobDoc = await client.db().collection<{ _id: string; seqBase: number }>('jobs').findOne({ _id: job.id });
     const { duplicates, missing } = await auditJob(client.db(), job.id, jobDoc!.seqBase, USERS);
