@@ -6,7 +6,8 @@
  *       database (duplicates and holes), CPU seconds by pod and container from the kubelet;
  *   (b) then, with the node idle, the local stack's pipeline (`bench:generate --pipeline-only`, 2
  *       consumers) for the same number of users.
- * The local stack is stopped before and after. Ends with one JSON line. Usage: npm run bench:cluster -- [--users 1000000] [--keep-cluster]
+ * Each side runs an unmeasured warm-up job first. The local stack is stopped before and after. Ends
+ * with one JSON line. Usage: npm run bench:cluster -- [--users 1000000] [--warmup-users 200000] [--keep-cluster]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,13 +27,21 @@ const { values } = parseArgs({
   options: {
     users: { type: 'string', default: '1000000' },
     parallelism: { type: 'string', default: '2' },
+    /**
+     * Users of the job each side runs first, unmeasured: a fresh Kafka, database and consumers cost
+     * much more on their first job (a just-started local stack: 15,983 users/s and Kafka 10.1 CPU-s,
+     * then 20,963 and 1.1 on the same stack; docs/benchmarks.md). 0 measures cold servers.
+     */
+    'warmup-users': { type: 'string', default: '200000' },
     /** Leave the cluster (and the release) running at the end, for a look around. */
     'keep-cluster': { type: 'boolean', default: false },
   },
 });
 const USERS = Number(values.users);
 const PARALLELISM = Number(values.parallelism);
+const WARMUP_USERS = Number(values['warmup-users']);
 for (const [k, v] of Object.entries({ USERS, PARALLELISM })) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k.toLowerCase()} must be a positive integer`);
+if (!Number.isInteger(WARMUP_USERS) || WARMUP_USERS < 0) throw new Error('--warmup-users must be a whole number');
 if (process.getuid?.() !== 0) throw new Error('bench:cluster runs kind on a Docker engine of its own, which needs root');
 
 const NS = 'userforge';
@@ -335,7 +344,19 @@ async function cluster() {
   const counters = new ConsumerCounters();
   const cgroups = new ContainerCgroups();
   try {
-    // Quiet before measuring: whatever the deploy started settles.
+    if (WARMUP_USERS > 0) {
+      const warmup = `${NAME}-warmup`;
+      const startedWarmup = Date.now();
+      kubectl(['apply', '-f', '-'], yaml.dump({ apiVersion: 'userforge.io/v1alpha1', kind: 'UserGenerationJob', metadata: { name: warmup, namespace: NS }, spec: { count: WARMUP_USERS, parallelism: PARALLELISM } }));
+      for (;;) {
+        const state = (await api.get<UserGenerationJob>(`/apis/userforge.io/v1alpha1/namespaces/${NS}/usergenerationjobs/${warmup}`)).status?.state;
+        if (state === 'Succeeded') break;
+        if (state === 'Failed' || state === 'Cancelled') throw new Error(`warm-up job ${warmup} ended ${state}`);
+        await sleep(2_000);
+      }
+      log(`cluster: warm-up job of ${WARMUP_USERS} users done in ${Math.round((Date.now() - startedWarmup) / 1000)} s (not measured)`);
+    }
+    // Quiet before measuring: whatever the deploy (or the warm-up) started settles.
     await sleep(10_000);
     await cpu.sample();
     cgroups.sample(cpu.pods);
@@ -406,6 +427,10 @@ async function cluster() {
 async function local() {
   log('local: npm run stack:up, then bench:generate --pipeline-only with 2 consumers');
   await npmRun('stack:up', [], 'stack-up.log');
+  if (WARMUP_USERS > 0) {
+    await npmRun('bench:generate', ['--users', String(WARMUP_USERS), '--consumers', '2', '--pipeline-only'], 'bench-generate-warmup.log');
+    log(`local: warm-up job of ${WARMUP_USERS} users done (not measured)`);
+  }
   const out = await npmRun('bench:generate', ['--users', String(USERS), '--consumers', '2', '--pipeline-only'], 'bench-generate.log');
   const cpuLine = out.split('\n').find((l) => l.includes('pipeline: CPU seconds by role'));
   if (cpuLine) log(`local: ${cpuLine.replace(/^\[bench\] pipeline: /, '')}`);
