@@ -1,13 +1,13 @@
 /**
  * Generation on Kubernetes against the local pipeline, in one run on one machine (root: kind runs on a
  * Docker engine of its own):
- *   (a) kind with the chart's own servers, deployed as a user does (`npm run skaffold -- run`, the dev
- *       values), a UserGenerationJob of --users with parallelism 2, its users audited in the in-cluster
- *       database (duplicates and holes), CPU seconds by pod and container from the kubelet;
- *   (b) then, with the node idle, the local stack's pipeline (`bench:generate --pipeline-only`, 2
- *       consumers) for the same number of users.
- * Each side runs an unmeasured warm-up job first. The local stack is stopped before and after. Ends
- * with one JSON line. Usage: npm run bench:cluster -- [--users 1000000] [--warmup-users 200000] [--keep-cluster]
+ *   (a) the local stack's pipeline (`bench:generate --pipeline-only`, 2 consumers), kind down;
+ *   (b) then, the local stack stopped, kind with the chart's own servers, deployed as a user does
+ *       (`npm run skaffold -- run`, the dev values), a UserGenerationJob of --users with parallelism
+ *       2, its users audited in the in-cluster database (duplicates and holes), CPU seconds by pod
+ *       and container from the kubelet.
+ * Each side runs an unmeasured warm-up job first and has the machine to itself. Ends with one JSON
+ * line. Usage: npm run bench:cluster -- [--users 1000000] [--warmup-users 200000] [--keep-cluster]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -334,7 +334,6 @@ class ContainerCgroups {
 
 async function cluster() {
   const started = Date.now();
-  const wasRunning = kindStatus(k).cluster;
   await kindUp(k, log);
   log(`kind ready after ${Math.round((Date.now() - started) / 1000)} s; deploying with npm run skaffold -- run (dev values: the chart's own servers)`);
   await npmRun('skaffold', ['run', '--status-check=true'], 'skaffold-run.log');
@@ -419,13 +418,13 @@ async function cluster() {
   } finally {
     await counters.close();
     api.close();
-    if (!values['keep-cluster'] && !wasRunning) await kindDown(k, log);
+    if (!values['keep-cluster']) await kindDown(k, log);
   }
 }
 
-/** The local stack's pipeline, same users, by its own benchmark; the cluster stays idle meanwhile. */
+/** The local stack's pipeline, same users, by its own benchmark, with kind down. */
 async function local() {
-  log('local: npm run stack:up, then bench:generate --pipeline-only with 2 consumers');
+  log('local: npm run stack:up (kind is down), then bench:generate --pipeline-only with 2 consumers');
   await npmRun('stack:up', [], 'stack-up.log');
   if (WARMUP_USERS > 0) {
     await npmRun('bench:generate', ['--users', String(WARMUP_USERS), '--consumers', '2', '--pipeline-only'], 'bench-generate-warmup.log');
@@ -446,11 +445,12 @@ async function local() {
 async function main() {
   // Each side runs alone: the local stack's servers stay stopped while the cluster's job runs (idle,
   // they still woke up for timers and took CPU from the node), and kind is down while the local one runs.
-  log('stopping the local stack (npm run stack:down) so the cluster runs alone');
-  await npmRun('stack:down', [], 'stack-down-before.log');
-  const c = await cluster();
+  // The local side first: a cluster kept for a look around (--keep-cluster) then takes nothing from it.
+  if (kindStatus(k).cluster) throw new Error('a kind cluster is up: npm run kind:down first, so the local side runs alone');
   const l = await local();
-  await npmRun('stack:down', [], 'stack-down-after.log');
+  log('local: npm run stack:down, so the cluster runs alone');
+  await npmRun('stack:down', [], 'stack-down.log');
+  const c = await cluster();
   if (l.duplicates !== 0 || l.missing !== 0) log(`local pipeline not exact: duplicates ${l.duplicates}, missing ${l.missing}`);
   const round = (x: number, d = 0) => Number(x.toFixed(d));
   console.log(
