@@ -112,17 +112,28 @@ async function ensureJob(base: string): Promise<JobView> {
   return job;
 }
 
-/** Resident set of a live process, in MB. */
-function rssMb(pid: number): number {
+/**
+ * Resident memory of a live process, in MB: all of it (VmRSS), and its private anonymous part
+ * (RssAnon: the heaps, buffers and stacks the process allocated). The rest is file-backed pages,
+ * mostly of the node executable, paged in as code runs for the first time and shared with any
+ * other process that maps them.
+ */
+function residentMb(pid: number): { rss: number; anon: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon') };
 }
 
-/** Samples a process's RSS until stopped: the peak seen. */
-function rssSampler(pid: number, everyMs = 20) {
-  let peak = rssMb(pid);
-  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), everyMs);
-  return { stop: () => (clearInterval(timer), (peak = Math.max(peak, rssMb(pid))), peak) };
+/** Samples a process's resident memory until stopped: the peaks seen. */
+function residentSampler(pid: number, everyMs = 20) {
+  const peak = residentMb(pid);
+  const sample = () => {
+    const now = residentMb(pid);
+    peak.rss = Math.max(peak.rss, now.rss);
+    peak.anon = Math.max(peak.anon, now.anon);
+  };
+  const timer = setInterval(sample, everyMs);
+  return { stop: () => (clearInterval(timer), sample(), peak) };
 }
 
 /** (a) The job's users read as the API reads them, counted: what the database serves with nothing after it. */
@@ -175,8 +186,8 @@ function download(url: string, headers: Record<string, string>, onChunk: (chunk:
 
 /** (b), (c) One export through the API: every line counted, the API's RSS sampled. */
 async function exportOnce(base: string, apiPid: number, job: JobView, format: 'ndjson' | 'csv') {
-  const rssBefore = rssMb(apiPid);
-  const sampler = rssSampler(apiPid);
+  const before = residentMb(apiPid);
+  const sampler = residentSampler(apiPid);
   const cpuBefore = cpuSnapshot();
   const started = performance.now();
   let lines = 0;
@@ -191,9 +202,9 @@ async function exportOnce(base: string, apiPid: number, job: JobView, format: 'n
   if (users !== USERS) throw new Error(`${format} export: ${users} users, expected ${USERS}`);
   if (headers['x-export-complete'] !== 'true') throw new Error(`${format} export: X-Export-Complete ${headers['x-export-complete']}`);
   const last = tail.trimEnd().split('\n').pop()!;
-  log(`${format}: ${users} users, ${(bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s; API RSS ${rssBefore.toFixed(0)} → peak ${peak.toFixed(0)} MB; last line ${last.slice(0, 80)}…`);
+  log(`${format}: ${users} users, ${(bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s; API RSS ${before.rss.toFixed(0)} → peak ${peak.rss.toFixed(0)} MB (anonymous ${before.anon.toFixed(0)} → ${peak.anon.toFixed(0)} MB); last line ${last.slice(0, 80)}…`);
   log(`${format}: CPU seconds by role ${JSON.stringify(cpuSecondsByRole(cpuBefore, cpuSnapshot()))}`);
-  return { usersPerSec: users / seconds, rssGrowthMb: peak - rssBefore };
+  return { usersPerSec: users / seconds, rssGrowthMb: peak.rss - before.rss, anonGrowthMb: peak.anon - before.anon };
 }
 
 /** (d) DELETE, then the job view polled until its purge is done: users deleted per second. */
@@ -234,6 +245,7 @@ async function main() {
         ndjsonUsersPerSec: Math.round(ndjson.usersPerSec),
         csvUsersPerSec: Math.round(csv.usersPerSec),
         apiRssGrowthMb: Math.round(Math.max(ndjson.rssGrowthMb, csv.rssGrowthMb)),
+        apiAnonGrowthMb: Math.round(Math.max(ndjson.anonGrowthMb, csv.anonGrowthMb)),
         purgeUsersPerSec: purged ? Math.round(purged.usersPerSec) : null,
         ...(purged && !purged.complete ? { purgeComplete: false } : {}),
         dbReadUsersPerSec: Math.round(dbRead),

@@ -16,8 +16,13 @@ export const USER_INDEXES = [
 /** Indexes of earlier versions, dropped because nothing reads through them any more. */
 const RETIRED_INDEXES = ['by_job'];
 
-/** Users per page of a streamed read: a few megabytes held at once; fewer, larger pages read faster. */
-const STREAM_PAGE = 5000;
+/**
+ * Users per page of a streamed read, fetched in one reply. 1,000 rather than 5,000: a page lives until
+ * its last user is written, and a 5,000-user page lived long enough to be promoted to V8's old
+ * generation, which grew with them (the API's RSS during a 200,000-user export: +182 MB at 5,000,
+ * +124 MB at 1,000, same read pace; docs/benchmarks.md).
+ */
+const STREAM_PAGE = 1000;
 
 export interface FindOptions {
   sort: UserOrder;
@@ -94,7 +99,7 @@ export class UserRepository {
    */
   async *streamBySeq(range: SeqRange, pageSize = STREAM_PAGE): AsyncGenerator<UserDocument> {
     for (let from = range.gte; from < range.lt; ) {
-      const page = await this.users.find({ seq: { $gte: from, $lt: range.lt } }).sort({ seq: 1 }).limit(pageSize).toArray();
+      const page = await this.users.find({ seq: { $gte: from, $lt: range.lt } }).sort({ seq: 1 }).limit(pageSize).batchSize(pageSize).toArray();
       yield* page;
       if (page.length < pageSize) return;
       from = page[page.length - 1]!.seq + 1;
