@@ -102,7 +102,8 @@ ENTRYPOINT []
 FROM node-runtime AS api
 COPY --from=build /src/dist/api.js dist/api.js
 EXPOSE 9000
-CMD ["node", "dist/api.js"]
+# The heap sized for streaming exports, as the local stack runs the API (tools/devstack/src/stack/apps.ts).
+CMD ["node", "--heap-growing-percent=50", "--max-semi-space-size=8", "dist/api.js"]
 
 FROM node-runtime AS consumer
 COPY --from=build /src/dist/consumer.js dist/consumer.js

@@ -11,7 +11,7 @@ import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { freePort, REPO_ROOT } from '@userforge/devstack';
+import { APPS as STACK_APPS, freePort, REPO_ROOT } from '@userforge/devstack';
 import { testEnv, testKube, testMongoUrl, waitUntil } from '@userforge/testkit';
 
 const DOCKERFILE = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
@@ -48,7 +48,9 @@ describe('the Dockerfile', () => {
   it('has a target per app, a pinned swappable Node base, a non-root user, MALLOC_ARENA_MAX and exec-form CMDs', () => {
     expect(DOCKERFILE).toMatch(/^ARG NODE_IMAGE=node:\d+\.\d+-[a-z]+-slim$/m);
     for (const app of [...APPS, 'dashboard']) expect(DOCKERFILE).toMatch(new RegExp(`^FROM \\S+ AS ${app}$`, 'm'));
-    for (const app of APPS) expect(DOCKERFILE).toContain(`CMD ["node", "dist/${app}.js"]`);
+    // The API's V8 flags are the local stack's (NODE_OPTIONS refuses --heap-growing-percent, so the CMD carries them).
+    const cmdFlags = (app: App) => (app === 'api' ? STACK_APPS.api.nodeArgs.map((a) => `"${a}", `).join('') : '');
+    for (const app of APPS) expect(DOCKERFILE).toContain(`CMD ["node", ${cmdFlags(app)}"dist/${app}.js"]`);
     expect(DOCKERFILE).toMatch(/^USER 10001:10001$/m);
     expect(DOCKERFILE).toContain('MALLOC_ARENA_MAX=2');
     expect(DOCKERFILE).toContain('NODE_ENV=production');
@@ -97,7 +99,9 @@ describe('the app bundles', () => {
     });
 
     async function startAndStop(app: App, env: NodeJS.ProcessEnv, port: number): Promise<void> {
-      const child = spawn(process.execPath, [path.join(outDir, `${app}.js`)], { env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Started as the image's CMD starts it (the API with its V8 flags): a flag node refuses fails here.
+      const flags = app === 'api' ? STACK_APPS.api.nodeArgs : [];
+      const child = spawn(process.execPath, [...flags, path.join(outDir, `${app}.js`)], { env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       running.push(child);
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));

@@ -10,7 +10,17 @@ import { REPO_ROOT, type StackSettings } from './settings';
 
 /** The platform's own processes, by the names `npm start <app>` takes. */
 export const APPS = {
-  api: { entry: 'services/api/src/main.ts', portEnv: 'PORT', portVar: 'USERFORGE_API_PORT' },
+  api: {
+    entry: 'services/api/src/main.ts',
+    portEnv: 'PORT',
+    portVar: 'USERFORGE_API_PORT',
+    // V8 lets the heap grow to several times what is live before collecting it, and an export
+    // streams a job's users through short-lived objects: the API's RSS grew 91–182 MB over a
+    // 200,000-user export. A growth factor of 1.5 and 8 MB semi-spaces: 29 MB, at the same pace, for
+    // about a fifth more of the API's CPU (npm run bench:export; docs/benchmarks.md, "Exporting a
+    // job's users"). The image's CMD passes the same flags (NODE_OPTIONS refuses the first).
+    nodeArgs: ['--heap-growing-percent=50', '--max-semi-space-size=8'],
+  },
   consumer: {
     entry: 'services/consumer/src/main.ts',
     portEnv: 'METRICS_PORT',
