@@ -27,11 +27,7 @@ const { values } = parseArgs({
   options: {
     users: { type: 'string', default: '1000000' },
     parallelism: { type: 'string', default: '2' },
-    /**
-     * Users of the job each side runs first, unmeasured: a fresh Kafka, database and consumers cost
-     * much more on their first job (a just-started local stack: 15,983 users/s and Kafka 10.1 CPU-s,
-     * then 20,963 and 1.1 on the same stack; docs/benchmarks.md). 0 measures cold servers.
-     */
+    /** Users of an unmeasured job each side runs first: a just-started stack's first job costs about a third more (docs/benchmarks.md). */
     'warmup-users': { type: 'string', default: '200000' },
     /** Leave the cluster (and the release) running at the end, for a look around. */
     'keep-cluster': { type: 'boolean', default: false },
@@ -347,12 +343,19 @@ async function cluster() {
       const warmup = `${NAME}-warmup`;
       const startedWarmup = Date.now();
       kubectl(['apply', '-f', '-'], yaml.dump({ apiVersion: 'userforge.io/v1alpha1', kind: 'UserGenerationJob', metadata: { name: warmup, namespace: NS }, spec: { count: WARMUP_USERS, parallelism: PARALLELISM } }));
-      for (;;) {
-        const state = (await api.get<UserGenerationJob>(`/apis/userforge.io/v1alpha1/namespaces/${NS}/usergenerationjobs/${warmup}`)).status?.state;
-        if (state === 'Succeeded') break;
-        if (state === 'Failed' || state === 'Cancelled') throw new Error(`warm-up job ${warmup} ended ${state}`);
+      for (let lastLog = Date.now(); ; ) {
+        const status = (await api.get<UserGenerationJob>(`/apis/userforge.io/v1alpha1/namespaces/${NS}/usergenerationjobs/${warmup}`)).status;
+        if (status?.state === 'Succeeded') break;
+        if (status?.state === 'Failed' || status?.state === 'Cancelled') throw new Error(`warm-up job ${warmup} ended ${status.state}`);
+        if (Date.now() - startedWarmup > 600_000) throw new Error(`warm-up job ${warmup} not done after 600 s: ${JSON.stringify(status)}`);
+        if (Date.now() - lastLog > 10_000) {
+          lastLog = Date.now();
+          log(`cluster: warm-up ${status?.usersStored ?? 0}/${WARMUP_USERS} users`);
+        }
         await sleep(2_000);
       }
+      // The resource goes (its users stay: reclaimPolicy Retain), so the measured job is the only one the operator scales for.
+      kubectl(['delete', 'ugj', warmup, '-n', NS, '--wait=true']);
       log(`cluster: warm-up job of ${WARMUP_USERS} users done in ${Math.round((Date.now() - startedWarmup) / 1000)} s (not measured)`);
     }
     // Quiet before measuring: whatever the deploy (or the warm-up) started settles.
@@ -447,9 +450,13 @@ async function main() {
   // they still woke up for timers and took CPU from the node), and kind is down while the local one runs.
   // The local side first: a cluster kept for a look around (--keep-cluster) then takes nothing from it.
   if (kindStatus(k).cluster) throw new Error('a kind cluster is up: npm run kind:down first, so the local side runs alone');
-  const l = await local();
-  log('local: npm run stack:down, so the cluster runs alone');
-  await npmRun('stack:down', [], 'stack-down.log');
+  let l: Awaited<ReturnType<typeof local>>;
+  try {
+    l = await local();
+  } finally {
+    log('local: npm run stack:down (also a local stack that was up before), so the cluster runs alone');
+    await npmRun('stack:down', [], 'stack-down.log');
+  }
   const c = await cluster();
   if (l.duplicates !== 0 || l.missing !== 0) log(`local pipeline not exact: duplicates ${l.duplicates}, missing ${l.missing}`);
   const round = (x: number, d = 0) => Number(x.toFixed(d));

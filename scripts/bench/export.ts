@@ -8,7 +8,7 @@
  *       counted (count == users or the run fails), sampling the API's RSS all along;
  *   (d) `DELETE /v1/jobs/{id}/users`, polled until the purge is done.
  * Ends with one JSON line. Usage: npm run bench:export -- [--users 1000000] [--db NAME]
- *   [--skip-purge] [--gzip] [--api-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
+ *   [--skip-purge] [--gzip] [--api-plain] [--api-node-args=--cpu-prof]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +23,7 @@ import type { JobView, PaginatedData } from '@userforge/contracts';
 import { UserRepository } from '@userforge/users';
 import { appEnv, tsxCommand, waitForHttp, freePort, REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 import { cpuSecondsByRole, cpuSnapshot } from './cpu-usage';
+import { metricSum } from './metrics-text';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     gzip: { type: 'boolean', default: false },
     /** Extra Node.js flags for the API, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (written when the API stops). */
     'api-node-args': { type: 'string', default: '' },
+    /** Start the API without the V8 flags the stack gives it (APPS.api.nodeArgs): node's defaults plus --api-node-args. */
+    'api-plain': { type: 'boolean', default: false },
     /** Give up waiting for the purge after this long; the rate is then what was deleted so far. */
     'purge-timeout': { type: 'string', default: '900' },
   },
@@ -48,8 +51,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-bench-export-'));
 const children: ChildProcess[] = [];
 
-function spawnApp(entry: string, name: string, extra: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
-  const { cmd, args } = tsxCommand(entry, nodeArgs);
+function spawnApp(entry: string, name: string, extra: Record<string, string>, nodeArgs: string[] = [], plain = false): ChildProcess {
+  const { cmd, args } = plain ? { cmd: process.execPath, args: [...nodeArgs, '--import', 'tsx', path.join(REPO_ROOT, entry)] } : tsxCommand(entry, nodeArgs);
   const out = fs.openSync(path.join(logDir, `${name}.log`), 'a');
   const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env, MONGO_URL, LOG_LEVEL: 'warn', ...extra }, stdio: ['ignore', out, out] });
   children.push(child);
@@ -63,6 +66,7 @@ async function startApi(): Promise<{ base: string; pid: number }> {
     'api',
     { PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_GENERATE_PER_MINUTE: '0' },
     values['api-node-args'].split(' ').filter(Boolean),
+    values['api-plain'],
   );
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/readyz`, 120_000, `logs in ${logDir}`);
@@ -112,12 +116,7 @@ async function ensureJob(base: string): Promise<JobView> {
   return job;
 }
 
-/**
- * Resident memory of a live process, in MB: all of it (VmRSS), and its private anonymous part
- * (RssAnon: the heaps, buffers and stacks the process allocated). The rest is file-backed pages,
- * mostly of the node executable, paged in as code runs for the first time and shared with any
- * other process that maps them.
- */
+/** Resident memory of a live process in MB: all of it (VmRSS) and its private anonymous part (RssAnon, without the executable's shared pages). */
 function residentMb(pid: number): { rss: number; anon: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
@@ -134,6 +133,24 @@ function residentSampler(pid: number, everyMs = 20) {
   };
   const timer = setInterval(sample, everyMs);
   return { stop: () => (clearInterval(timer), sample(), peak) };
+}
+
+/**
+ * Peaks of the API's own V8 gauges (its /metrics, every 300 ms): whether RSS growth is V8's heap
+ * (allocated, and used including garbage not yet collected) or memory outside it.
+ */
+function heapSampler(base: string, everyMs = 300) {
+  const GAUGES = { heapTotalMb: 'userforge_nodejs_heap_size_total_bytes', heapUsedMb: 'userforge_nodejs_heap_size_used_bytes', externalMb: 'userforge_nodejs_external_memory_bytes' };
+  const peak: Record<string, number> = {};
+  const sample = () =>
+    fetch(`${base}/metrics`)
+      .then((r) => r.text())
+      .then((text) => {
+        for (const [key, name] of Object.entries(GAUGES)) peak[key] = Math.max(peak[key] ?? 0, Math.round(metricSum(text, name) / 1048576));
+      })
+      .catch(() => undefined);
+  const timer = setInterval(() => void sample(), everyMs);
+  return { stop: () => (clearInterval(timer), peak) };
 }
 
 /** (a) The job's users read as the API reads them, counted: what the database serves with nothing after it. */
@@ -188,6 +205,7 @@ function download(url: string, headers: Record<string, string>, onChunk: (chunk:
 async function exportOnce(base: string, apiPid: number, job: JobView, format: 'ndjson' | 'csv') {
   const before = residentMb(apiPid);
   const sampler = residentSampler(apiPid);
+  const heap = heapSampler(base);
   const cpuBefore = cpuSnapshot();
   const started = performance.now();
   let lines = 0;
@@ -198,11 +216,13 @@ async function exportOnce(base: string, apiPid: number, job: JobView, format: 'n
   });
   const seconds = (performance.now() - started) / 1e3;
   const peak = sampler.stop();
+  const heapPeak = heap.stop();
   const users = format === 'csv' ? lines - 1 : lines;
   if (users !== USERS) throw new Error(`${format} export: ${users} users, expected ${USERS}`);
   if (headers['x-export-complete'] !== 'true') throw new Error(`${format} export: X-Export-Complete ${headers['x-export-complete']}`);
   const last = tail.trimEnd().split('\n').pop()!;
   log(`${format}: ${users} users, ${(bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s; API RSS ${before.rss.toFixed(0)} → peak ${peak.rss.toFixed(0)} MB (anonymous ${before.anon.toFixed(0)} → ${peak.anon.toFixed(0)} MB); last line ${last.slice(0, 80)}…`);
+  log(`${format}: the API's V8 gauges at their peaks (MB) ${JSON.stringify(heapPeak)}`);
   log(`${format}: CPU seconds by role ${JSON.stringify(cpuSecondsByRole(cpuBefore, cpuSnapshot()))}`);
   return { usersPerSec: users / seconds, rssGrowthMb: peak.rss - before.rss, anonGrowthMb: peak.anon - before.anon };
 }

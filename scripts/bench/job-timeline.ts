@@ -9,8 +9,8 @@ export interface JobTimeline {
   requestToCreatedMs: number;
   createdToFirstChunkMs: number;
   firstToLastChunkMs: number;
-  /** Users per second between the first and the last chunk stored (the job's steady pace). */
-  steadyUsersPerSec: number;
+  /** Users per second between the first and the last chunk stored (the job's steady pace); null for a one-chunk job. */
+  steadyUsersPerSec: number | null;
 }
 
 export async function jobTimeline(db: Db, jobId: string, requestedAt: number, users: number): Promise<JobTimeline> {
@@ -26,6 +26,6 @@ export async function jobTimeline(db: Db, jobId: string, requestedAt: number, us
     createdToFirstChunkMs: first.doneAt.getTime() - job.createdAt.getTime(),
     firstToLastChunkMs,
     // The first chunk's users were stored before the span starts.
-    steadyUsersPerSec: Math.round(((users - first.users) / firstToLastChunkMs) * 1000),
+    steadyUsersPerSec: firstToLastChunkMs > 0 ? Math.round(((users - first.users) / firstToLastChunkMs) * 1000) : null,
   };
 }

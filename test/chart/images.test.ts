@@ -99,7 +99,7 @@ describe('the app bundles', () => {
     });
 
     async function startAndStop(app: App, env: NodeJS.ProcessEnv, port: number): Promise<void> {
-      // Started as the image's CMD starts it (the API with its V8 flags): a flag node refuses fails here.
+      // Started as the image's CMD starts it (the API with its V8 flags): a flag the tests' Node refuses fails here.
       const flags = app === 'api' ? STACK_APPS.api.nodeArgs : [];
       const child = spawn(process.execPath, [...flags, path.join(outDir, `${app}.js`)], { env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       running.push(child);

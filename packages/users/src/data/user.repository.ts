@@ -16,12 +16,7 @@ export const USER_INDEXES = [
 /** Indexes of earlier versions, dropped because nothing reads through them any more. */
 const RETIRED_INDEXES = ['by_job'];
 
-/**
- * Users per page of a streamed read, fetched in one reply. 1,000 rather than 5,000: a page lives until
- * its last user is written, and a 5,000-user page lived long enough to be promoted to V8's old
- * generation, which grew with them (the API's RSS during a 200,000-user export: +182 MB at 5,000,
- * +124 MB at 1,000, same read pace; docs/benchmarks.md).
- */
+/** Users per page of a streamed read, in one reply: a page lives until its last user is written, so smaller pages hold less (docs/benchmarks.md). */
 const STREAM_PAGE = 1000;
 
 export interface FindOptions {

@@ -14,11 +14,8 @@ export const APPS = {
     entry: 'services/api/src/main.ts',
     portEnv: 'PORT',
     portVar: 'USERFORGE_API_PORT',
-    // V8 lets the heap grow to several times what is live before collecting it, and an export
-    // streams a job's users through short-lived objects: the API's RSS grew 91–182 MB over a
-    // 200,000-user export. A growth factor of 1.5 and 8 MB semi-spaces: 29 MB, at the same pace, for
-    // about a fifth more of the API's CPU (npm run bench:export; docs/benchmarks.md, "Exporting a
-    // job's users"). The image's CMD passes the same flags (NODE_OPTIONS refuses the first).
+    // V8's heap kept near what is live: an export's short-lived objects grew it 91–130 MB, 28–29 MB with
+    // these (docs/benchmarks.md, "Exporting a job's users"). The image's CMD passes the same flags.
     nodeArgs: ['--heap-growing-percent=50', '--max-semi-space-size=8'],
   },
   consumer: {
