@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, buildImages, IMAGE_APPS, type ImagesBuild, inspectImage, type ImageInfo } from '@userforge/devstack';
+import { APPS as STACK_APPS, freePort, buildImages, IMAGE_APPS, type ImagesBuild, inspectImage, type ImageInfo } from '@userforge/devstack';
 import { testEnv, testMongoUrl, waitUntil } from '@userforge/testkit';
 import { runImage, withImageFiles, type RunningImage } from './oci-run';
 
@@ -54,7 +54,9 @@ describe('the built images', () => {
 
   it.each(NODE_APPS)('%s runs node itself as PID 1, with MALLOC_ARENA_MAX and NODE_ENV=production', (app) => {
     expect(configs[app].Entrypoint ?? []).toEqual([]);
-    expect(configs[app].Cmd).toEqual(['node', `dist/${app}.js`]);
+    // The API with the V8 flags the local stack gives it (NODE_OPTIONS refuses them, so the CMD carries them).
+    const flags = app === 'api' ? STACK_APPS.api.nodeArgs : [];
+    expect(configs[app].Cmd).toEqual(['node', ...flags, `dist/${app}.js`]);
     expect(configs[app].Env).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'NODE_ENV=production']));
   });
 
