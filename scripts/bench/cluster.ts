@@ -408,7 +408,7 @@ async function cluster() {
       if (!job?.finishedAt) throw new Error(`platform job ${jobId} has no finishedAt`);
       const seconds = (job.finishedAt.getTime() - applied) / 1e3;
       // Start-up against throughput; the local run prints the same line from its POST.
-      log(`cluster: timeline from kubectl apply ${JSON.stringify(await jobTimeline(client.db(), jobId, applied, USERS))}`);
+      log(`cluster: timeline from kubectl apply ${JSON.stringify(await jobTimeline(client.db(), { id: jobId, createdAt: job.createdAt }, applied, USERS))}`);
       const audit = await auditJob(client.db(), jobId, job.seqBase, USERS);
       const consumerPeakRssMb = cpu.peakRssMb('consumer');
       log(`cluster: ${USERS} users in ${seconds.toFixed(1)} s; duplicates ${audit.duplicates}, missing ${audit.missing}; consumer peak RSS ${consumerPeakRssMb.toFixed(0)} MB`);

@@ -52,7 +52,7 @@ const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-bench-export-'))
 const children: ChildProcess[] = [];
 
 function spawnApp(entry: string, name: string, extra: Record<string, string>, nodeArgs: string[] = [], plain = false): ChildProcess {
-  const { cmd, args } = plain ? { cmd: process.execPath, args: [...nodeArgs, '--import', 'tsx', path.join(REPO_ROOT, entry)] } : tsxCommand(entry, nodeArgs);
+  const { cmd, args } = tsxCommand(entry, nodeArgs, { appNodeArgs: !plain });
   const out = fs.openSync(path.join(logDir, `${name}.log`), 'a');
   const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env, MONGO_URL, LOG_LEVEL: 'warn', ...extra }, stdio: ['ignore', out, out] });
   children.push(child);

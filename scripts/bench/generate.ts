@@ -131,7 +131,7 @@ async function pipeline() {
       alreadyStored += metricSum(text, 'userforge_users_already_stored_total');
     }
     log(`pipeline: users the consumers found already stored ${alreadyStored}`);
-    log(`pipeline: timeline from the POST ${JSON.stringify(await jobTimeline(client.db(), job.id, started, USERS))}`);
+    log(`pipeline: timeline from the POST ${JSON.stringify(await jobTimeline(client.db(), { id: job.id, createdAt: new Date(job.createdAt) }, started, USERS))}`);
     const rss = Math.max(...children.slice(1).map((c) => peakRssMb(c.pid!)));
     const jobDoc = await client.db().collection<{ _id: string; seqBase: number }>('jobs').findOne({ _id: job.id });
     const { duplicates, missing } = await auditJob(client.db(), job.id, jobDoc!.seqBase, USERS);

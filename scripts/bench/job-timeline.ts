@@ -13,9 +13,9 @@ export interface JobTimeline {
   steadyUsersPerSec: number | null;
 }
 
-export async function jobTimeline(db: Db, jobId: string, requestedAt: number, users: number): Promise<JobTimeline> {
-  const job = await db.collection<{ _id: string; createdAt: Date }>('jobs').findOne({ _id: jobId });
-  if (!job) throw new Error(`job ${jobId} not found`);
+/** `job` as the caller already read it (its id and when it was created). */
+export async function jobTimeline(db: Db, job: { id: string; createdAt: Date }, requestedAt: number, users: number): Promise<JobTimeline> {
+  const jobId = job.id;
   const completions = db.collection<{ jobId: string; doneAt: Date; users: number }>('job_completions');
   const [first] = await completions.find({ jobId }).sort({ doneAt: 1 }).limit(1).toArray();
   const [last] = await completions.find({ jobId }).sort({ doneAt: -1 }).limit(1).toArray();

@@ -72,9 +72,10 @@ export function appScrapeTargets(s: StackSettings): Record<string, string[]> {
  * Node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child process, so
  * its pid (and a SIGKILL sent to it) would not be the app's.
  */
-export function tsxCommand(entry: string, extraNodeArgs: readonly string[] = []): { cmd: string; args: string[] } {
+export function tsxCommand(entry: string, extraNodeArgs: readonly string[] = [], opts: { appNodeArgs?: boolean } = {}): { cmd: string; args: string[] } {
   const app = Object.values(APPS).find((a) => a.entry === entry);
-  const appNodeArgs: readonly string[] = app && 'nodeArgs' in app ? app.nodeArgs : [];
+  // `appNodeArgs: false` leaves out the app's own flags (a benchmark measuring node's defaults).
+  const appNodeArgs: readonly string[] = opts.appNodeArgs !== false && app && 'nodeArgs' in app ? app.nodeArgs : [];
   // The caller's flags after the app's: V8 takes the last value of a flag given twice.
   return { cmd: process.execPath, args: [...appNodeArgs, ...extraNodeArgs, '--import', 'tsx', path.join(REPO_ROOT, entry)] };
 }
