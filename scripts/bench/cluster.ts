@@ -6,7 +6,8 @@
  *       (`npm run skaffold -- run`, the dev values), a UserGenerationJob of --users with parallelism
  *       2, its users audited in the in-cluster database (duplicates and holes), CPU seconds by pod
  *       and container from the kubelet.
- * Each side runs an unmeasured warm-up job first and has the machine to itself. Ends with one JSON
+ * Each side runs an unmeasured warm-up job first and has the machine to itself; the machine's own
+ * speed is probed just before and after each side's job (`cpuSpeedRatio`, `memorySpeedRatio`). Ends with one JSON
  * line. Usage: npm run bench:cluster -- [--users 1000000] [--warmup-users 200000] [--keep-cluster]
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,8 +21,9 @@ import { REPO_ROOT, installedKubernetes, kindDown, kindKubeconfig, kindStatus, k
 import { jobIdFor, type UserGenerationJob } from '../../operator/src/api/v1alpha1/user-generation-job.types';
 import { auditJob } from './audit-job';
 import { jobTimeline } from './job-timeline';
-import { systemShares } from './cpu-usage';
+import { cpuCounters, cpuShares, systemShares } from './cpu-usage';
 import { metricSum } from './metrics-text';
+import { machineSpeed, type MachineSpeed } from './machine-speed';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +48,20 @@ const NAME = `bench-${Date.now().toString(36)}`;
 const log = (m: string) => console.log(`[bench-cluster] ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'userforge-bench-cluster-'));
+
+/**
+ * One side's measured job, after 10 s of quiet (whatever the deploy or the warm-up started settles),
+ * with the machine's speed just before it (its stack idle) and just after it (when its servers may
+ * still be writing: only the first goes into the ratios). Two sides are comparable only when these
+ * agree: the same containers have cost 1.2–1.7× more per user from one run to the next.
+ */
+async function withMachineSpeed<T>(side: string, measure: () => Promise<T>): Promise<{ result: T; speed: MachineSpeed }> {
+  await sleep(10_000);
+  const before = machineSpeed();
+  const result = await measure();
+  log(`${side}: machine speed ${JSON.stringify({ before, after: machineSpeed() })}`);
+  return { result, speed: before };
+}
 
 const k = loadKindSettings();
 const kubectlBin = () => {
@@ -328,6 +344,51 @@ class ContainerCgroups {
   }
 }
 
+/** The measured job: applied, followed until it succeeds, CPU sampled from just before the apply. */
+async function runJob(api: ApiReader, cpu: ContainerCpu, cgroups: ContainerCgroups, counters: ConsumerCounters) {
+  await cpu.sample();
+  cgroups.sample(cpu.pods);
+  const baseline = cpu.snapshot();
+  const ugj = { apiVersion: 'userforge.io/v1alpha1', kind: 'UserGenerationJob', metadata: { name: NAME, namespace: NS }, spec: { count: USERS, parallelism: PARALLELISM } };
+  const machineBefore = cpuCounters();
+  const applied = Date.now();
+  kubectl(['apply', '-f', '-'], yaml.dump(ugj));
+  log(`applied ${NAME}: ${USERS} users, parallelism ${PARALLELISM}`);
+  let applyToFirstUserMs: number | undefined;
+  let last: UserGenerationJob;
+  let lastLog = 0;
+  let lastSample = 0;
+  for (;;) {
+    last = await api.get<UserGenerationJob>(`/apis/userforge.io/v1alpha1/namespaces/${NS}/usergenerationjobs/${NAME}`);
+    const stored = last.status?.usersStored ?? 0;
+    if (applyToFirstUserMs === undefined && stored > 0) applyToFirstUserMs = Date.now() - applied;
+    const state = last.status?.state;
+    if (state === 'Failed' || state === 'Cancelled') throw new Error(`${NAME} ended ${state}: ${JSON.stringify(last.status)}`);
+    // Every 10 s: the kubelet's figures are cAdvisor's, refreshed every 10 s (its housekeeping
+    // interval), so reading them more often returns the same numbers and costs the node CPU (the
+    // summary through the API server, the consumers' counters through port-forwards) during the job.
+    if (Date.now() - lastSample > 10_000) {
+      await cpu.sample();
+      cgroups.sample(cpu.pods);
+      await counters.sample(cpu.consumerPods);
+      lastSample = Date.now();
+    }
+    if (state === 'Succeeded') break;
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      log(`cluster: ${stored}/${USERS} users, ${last.status?.usersPerSec ?? 0} users/s`);
+    }
+    // Fast until the first user (that is what is measured), then slowly: polling takes CPU from the job.
+    await sleep(applyToFirstUserMs === undefined ? 200 : 2_000);
+  }
+  await cpu.sample();
+  cgroups.sample(cpu.pods);
+  await counters.sample(cpu.consumerPods);
+  const shares = cpuShares(machineBefore, cpuCounters());
+  if (shares) log(`cluster: the machine's CPU during the job ${JSON.stringify(shares)}`);
+  return { baseline, applied, last, applyToFirstUserMs };
+}
+
 async function cluster() {
   const started = Date.now();
   await kindUp(k, log);
@@ -358,42 +419,10 @@ async function cluster() {
       kubectl(['delete', 'ugj', warmup, '-n', NS, '--wait=true']);
       log(`cluster: warm-up job of ${WARMUP_USERS} users done in ${Math.round((Date.now() - startedWarmup) / 1000)} s (not measured)`);
     }
-    // Quiet before measuring: whatever the deploy (or the warm-up) started settles.
-    await sleep(10_000);
-    await cpu.sample();
-    cgroups.sample(cpu.pods);
-    const baseline = cpu.snapshot();
-    const ugj = { apiVersion: 'userforge.io/v1alpha1', kind: 'UserGenerationJob', metadata: { name: NAME, namespace: NS }, spec: { count: USERS, parallelism: PARALLELISM } };
-    const applied = Date.now();
-    kubectl(['apply', '-f', '-'], yaml.dump(ugj));
-    log(`applied ${NAME}: ${USERS} users, parallelism ${PARALLELISM}`);
-    let applyToFirstUserMs: number | undefined;
-    let last: UserGenerationJob;
-    let lastLog = 0;
-    let lastSample = 0;
-    for (;;) {
-      last = await api.get<UserGenerationJob>(`/apis/userforge.io/v1alpha1/namespaces/${NS}/usergenerationjobs/${NAME}`);
-      const stored = last.status?.usersStored ?? 0;
-      if (applyToFirstUserMs === undefined && stored > 0) applyToFirstUserMs = Date.now() - applied;
-      const state = last.status?.state;
-      if (state === 'Failed' || state === 'Cancelled') throw new Error(`${NAME} ended ${state}: ${JSON.stringify(last.status)}`);
-      if (Date.now() - lastSample > 2_000) {
-        await cpu.sample();
-        cgroups.sample(cpu.pods);
-        await counters.sample(cpu.consumerPods);
-        lastSample = Date.now();
-      }
-      if (state === 'Succeeded') break;
-      if (Date.now() - lastLog > 10_000) {
-        lastLog = Date.now();
-        log(`cluster: ${stored}/${USERS} users, ${last.status?.usersPerSec ?? 0} users/s`);
-      }
-      // Fast until the first user (that is what is measured), then slowly: polling takes CPU from the job.
-      await sleep(applyToFirstUserMs === undefined ? 200 : 2_000);
-    }
-    await cpu.sample();
-    cgroups.sample(cpu.pods);
-    await counters.sample(cpu.consumerPods);
+    const {
+      result: { baseline, applied, last, applyToFirstUserMs },
+      speed,
+    } = await withMachineSpeed('cluster', () => runJob(api, cpu, cgroups, counters));
     const byRole = cpu.byRole(baseline);
     log(`cluster: system-time share by role ${JSON.stringify(cgroups.systemShareByRole())}`);
     // Users the consumers found already stored were generated, sent and refused again: redone work.
@@ -413,7 +442,7 @@ async function cluster() {
       const consumerPeakRssMb = cpu.peakRssMb('consumer');
       log(`cluster: ${USERS} users in ${seconds.toFixed(1)} s; duplicates ${audit.duplicates}, missing ${audit.missing}; consumer peak RSS ${consumerPeakRssMb.toFixed(0)} MB`);
       kubectl(['delete', 'ugj', NAME, '-n', NS, '--wait=true']);
-      return { usersPerSec: USERS / seconds, ...audit, consumerPeakRssMb, applyToFirstUserMs: applyToFirstUserMs ?? Number.NaN, byRole };
+      return { usersPerSec: USERS / seconds, ...audit, consumerPeakRssMb, applyToFirstUserMs: applyToFirstUserMs ?? Number.NaN, byRole, speed };
     } finally {
       await client.close();
       mongo.close();
@@ -433,16 +462,16 @@ async function local() {
     await npmRun('bench:generate', ['--users', String(WARMUP_USERS), '--consumers', '2', '--pipeline-only'], 'bench-generate-warmup.log');
     log(`local: warm-up job of ${WARMUP_USERS} users done (not measured)`);
   }
-  const out = await npmRun('bench:generate', ['--users', String(USERS), '--consumers', '2', '--pipeline-only'], 'bench-generate.log');
+  const { result: out, speed } = await withMachineSpeed('local', () => npmRun('bench:generate', ['--users', String(USERS), '--consumers', '2', '--pipeline-only'], 'bench-generate.log'));
   const cpuLine = out.split('\n').find((l) => l.includes('pipeline: CPU seconds by role'));
   if (cpuLine) log(`local: ${cpuLine.replace(/^\[bench\] pipeline: /, '')}`);
-  for (const what of ['system-time share by role', 'found already stored', 'timeline from']) {
+  for (const what of ['system-time share by role', "the machine's CPU", 'found already stored', 'timeline from']) {
     const line = out.split('\n').find((l) => l.includes(what));
     if (line) log(`local: ${line.replace(/^\[bench\] pipeline: /, '')}`);
   }
   const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   if (!line) throw new Error(`bench:generate printed no JSON line; log in ${logDir}`);
-  return JSON.parse(line) as { usersPerSec: number; duplicates: number; missing: number };
+  return { ...(JSON.parse(line) as { usersPerSec: number; duplicates: number; missing: number }), speed };
 }
 
 async function main() {
@@ -470,6 +499,10 @@ async function main() {
       missing: c.missing,
       consumerPeakRssMb: round(c.consumerPeakRssMb),
       applyToFirstUserMs: round(c.applyToFirstUserMs),
+      // The machine's speed on the cluster's side over the local side's, by the probes: far from 1,
+      // the two sides ran on what were in effect different machines.
+      cpuSpeedRatio: round(c.speed.sha256MBps / l.speed.sha256MBps, 2),
+      memorySpeedRatio: round(c.speed.memoryMreadsPerSec / l.speed.memoryMreadsPerSec, 2),
     }),
   );
 }

@@ -90,3 +90,33 @@ export function systemShareByRole(before: Snapshot, after: Snapshot): Record<str
   }
   return systemShares(totals, 5);
 }
+
+/** The whole machine's CPU counters (clock ticks, all cores): total, idle (with I/O wait) and stolen by the hypervisor. */
+export interface CpuCounters {
+  total: number;
+  idle: number;
+  steal: number;
+}
+
+/** The counters now; undefined where /proc/stat cannot be read (not Linux). */
+export function cpuCounters(): CpuCounters | undefined {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '))!;
+    // user nice system idle iowait irq softirq steal (guest time is already inside user and nice)
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), idle: (f[3] ?? 0) + (f[4] ?? 0), steal: f[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The shares of the machine's CPU time between two readings, in per cent (one decimal): idle (a
+ * pipeline that leaves cores idle waits on something other than CPU) and stolen by the hypervisor.
+ */
+export function cpuShares(before: CpuCounters | undefined, after: CpuCounters | undefined): { idlePercent: number; stealPercent: number } | undefined {
+  if (!before || !after) return undefined;
+  const total = after.total - before.total;
+  const share = (key: 'idle' | 'steal') => (total > 0 ? Number(((100 * (after[key] - before[key])) / total).toFixed(1)) : 0);
+  return { idlePercent: share('idle'), stealPercent: share('steal') };
+}

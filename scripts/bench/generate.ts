@@ -23,7 +23,7 @@ import { loadConsumerConfig } from '../../services/consumer/src/config';
 import { appEnv, tsxCommand, waitForHttp, freePort, REPO_ROOT, loadStackSettings } from '@userforge/devstack';
 import { auditJob } from './audit-job';
 import { jobTimeline } from './job-timeline';
-import { cpuSecondsByRole, cpuSnapshot, systemShareByRole } from './cpu-usage';
+import { cpuCounters, cpuSecondsByRole, cpuShares, cpuSnapshot, systemShareByRole } from './cpu-usage';
 import { metricSum } from './metrics-text';
 
 const { values } = parseArgs({
@@ -99,6 +99,7 @@ async function pipeline() {
     await sleep(2_000); // let the group settle and the new members resolve their start offsets
     log(`pipeline: ${CONSUMERS} consumers ready, starting a ${USERS}-user job`);
     const cpuBefore = cpuSnapshot();
+    const machineBefore = cpuCounters();
     const started = Date.now();
     const res = await fetch(`http://127.0.0.1:${apiPort}/v1/jobs`, {
       method: 'POST',
@@ -121,6 +122,8 @@ async function pipeline() {
     }
     const seconds = (Date.parse(job.finishedAt!) - started) / 1e3;
     const cpuAfter = cpuSnapshot();
+    const shares = cpuShares(machineBefore, cpuCounters());
+    if (shares) log(`pipeline: the machine's CPU during the job ${JSON.stringify(shares)}`);
     const cpu = cpuSecondsByRole(cpuBefore, cpuAfter);
     log(`pipeline: CPU seconds by role ${JSON.stringify(cpu)}`);
     log(`pipeline: system-time share by role ${JSON.stringify(systemShareByRole(cpuBefore, cpuAfter))}`);
