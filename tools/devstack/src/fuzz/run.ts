@@ -120,7 +120,15 @@ export async function runSchemathesis(opts: FuzzOptions): Promise<FuzzResult> {
   for (const f of Object.values(files)) fs.rmSync(f, { force: true });
 
   const bin = provisionSchemathesis((m) => console.log(`[fuzz] ${m}`));
+  // One check off in one phase: the stateful phase's links inferred from response fields carry a
+  // user's `jobId`, null for a user created through the API, into job paths as the string "None"
+  // (`DELETE /v1/jobs/None/users`), and then count the API's right answer, 400 for an id that breaks
+  // the path's declared pattern, as a schema-valid request rejected. The coverage and fuzzing phases
+  // keep that check on every operation, and the stateful phase keeps every other check.
+  const config = path.join(reportDir, 'schemathesis.toml');
+  fs.writeFileSync(config, '[phases.stateful.checks.positive_data_acceptance]\nenabled = false\n');
   const args = [
+    '--config-file', config,
     'run', `${base}/openapi.json`,
     '--url', base,
     '--checks', 'all',
